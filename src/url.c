@@ -1,0 +1,154 @@
+/* url.c: all URL work goes through libcurl's URL API (curl_url). Resolving
+ * sets the base, then the reference, and reads the result back. The
+ * canonical form rebuilds the URL from its normalized parts; tracking
+ * parameters are dropped by name, the remaining query keeps its order. */
+#include "url.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "xalloc.h"
+
+static int url_is_tracking_param(const char *param, size_t len);
+
+/* Resolve ref against base. */
+char *
+url_resolve(const char *base, const char *ref)
+{
+	CURLU *u = NULL;
+	char *got = NULL, *out = NULL;
+	const unsigned flags = CURLU_NON_SUPPORT_SCHEME | CURLU_URLENCODE;
+
+	if (ref == NULL)
+		return NULL;
+	while (isspace((unsigned char)*ref))
+		ref++;
+	u = curl_url();
+	if (u == NULL)
+		goto done;
+	if (base != NULL && *base != '\0') {
+		if (curl_url_set(u, CURLUPART_URL, base, flags) != CURLUE_OK)
+			goto absolute_only;
+		if (*ref == '\0') {
+			if (curl_url_get(u, CURLUPART_URL, &got, 0) == CURLUE_OK)
+				out = xstrdup(got);
+			goto done;
+		}
+		if (curl_url_set(u, CURLUPART_URL, ref, flags) != CURLUE_OK)
+			goto done;
+		if (curl_url_get(u, CURLUPART_URL, &got, 0) == CURLUE_OK)
+			out = xstrdup(got);
+		goto done;
+	}
+absolute_only:
+	curl_url_cleanup(u);
+	u = curl_url();
+	if (u == NULL || *ref == '\0')
+		goto done;
+	if (curl_url_set(u, CURLUPART_URL, ref, flags) != CURLUE_OK)
+		goto done;
+	if (curl_url_get(u, CURLUPART_URL, &got, 0) == CURLUE_OK)
+		out = xstrdup(got);
+done:
+	curl_free(got);
+	curl_url_cleanup(u);
+	return out;
+}
+
+/* Whether one query parameter ("name=value") is a known tracker. */
+static int
+url_is_tracking_param(const char *param, size_t len)
+{
+	static const char *const names[] = {
+	    "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid",
+	    "_hsenc", "_hsmi", "mkt_tok", "ref_src", "ref_url", "cmpid", "ncid", "ocid",
+	    "wt.mc_id", "at_medium", "at_campaign", "_ga", "oly_enc_id", "oly_anon_id",
+	    "vero_id", "CMP",
+	};
+	size_t nlen = 0;
+
+	while (nlen < len && param[nlen] != '=')
+		nlen++;
+	if (nlen > 4 && strncasecmp(param, "utm_", 4) == 0)
+		return 1;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strlen(names[i]) == nlen && strncasecmp(param, names[i], nlen) == 0)
+			return 1;
+	return 0;
+}
+
+/* Canonical form for deduplication. */
+char *
+url_canonical(const char *url)
+{
+	CURLU *u = NULL;
+	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL;
+	char *out = NULL;
+	struct buf b;
+
+	buf_init(&b);
+	if (url == NULL || (u = curl_url()) == NULL)
+		goto done;
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_URLENCODE) != CURLUE_OK)
+		goto done;
+	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0))
+		goto done;
+	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		goto done;
+	curl_url_get(u, CURLUPART_PORT, &port, 0);
+	curl_url_get(u, CURLUPART_PATH, &path, 0);
+	curl_url_get(u, CURLUPART_QUERY, &query, 0);
+
+	/* http and https are one site; the scheme is not part of identity. */
+	buf_puts(&b, "//");
+	for (char *h = host; *h; h++)
+		*h = (char)tolower((unsigned char)*h);
+	buf_puts(&b, host);
+	if (port != NULL && strcmp(port, "80") != 0 && strcmp(port, "443") != 0) {
+		buf_puts(&b, ":");
+		buf_puts(&b, port);
+	}
+	if (path != NULL && *path != '\0') {
+		size_t plen = strlen(path);
+		while (plen > 1 && path[plen - 1] == '/')
+			plen--;
+		if (!(plen == 1 && path[0] == '/'))
+			buf_append(&b, path, plen);
+	}
+	if (query != NULL && *query != '\0') {
+		const char *p = query;
+		int first = 1;
+		while (*p) {
+			size_t len = strcspn(p, "&");
+			if (len > 0 && !url_is_tracking_param(p, len)) {
+				buf_puts(&b, first ? "?" : "&");
+				buf_append(&b, p, len);
+				first = 0;
+			}
+			p += len;
+			if (*p == '&')
+				p++;
+		}
+	}
+	out = buf_steal(&b);
+done:
+	buf_free(&b);
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(path);
+	curl_free(query);
+	curl_url_cleanup(u);
+	return out;
+}
+
+/* Whether url is an absolute http(s) URL. */
+int
+url_is_http(const char *url)
+{
+	return url != NULL && (strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0);
+}
