@@ -1,0 +1,313 @@
+/* daemon.c: start-up, the event loop's life, signals and reload. Signals
+ * are libevent events, so no work happens in a signal handler. A reload
+ * parses the file into a fresh config and swaps it in only when valid;
+ * feeds are matched by name, so a reload never loses feeds or items. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "config.h"
+#include "fetch.h"
+#include "http.h"
+#include "log.h"
+#include "notify.h"
+#include "poll.h"
+#include "publish.h"
+#include "store.h"
+#include "strlist.h"
+#include "version.h"
+#include "xalloc.h"
+
+static void daemon_signal_cb(evutil_socket_t sig, short what, void *arg);
+static void daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg);
+static void daemon_reload(struct daemon *d);
+static void daemon_build_feeds(struct daemon *d);
+static char *daemon_status_text(void *arg);
+static void daemon_report_status(struct daemon *d);
+static int daemon_run_once(struct daemon *d);
+static void daemon_cleanup(struct daemon *d);
+static void daemon_log_errors(const struct strlist *errors);
+
+/* Print config errors to the log. */
+static void
+daemon_log_errors(const struct strlist *errors)
+{
+	for (size_t i = 0; i < errors->n; i++)
+		log_err("%s", errors->v[i]);
+}
+
+/* Create a poller for every configured feed. */
+static void
+daemon_build_feeds(struct daemon *d)
+{
+	d->nfeeds = d->cfg->nfeeds;
+	d->feeds = xcalloc(d->nfeeds ? d->nfeeds : 1, sizeof *d->feeds);
+	for (size_t i = 0; i < d->nfeeds; i++)
+		d->feeds[i] = poll_feed_new(d, &d->cfg->feeds[i]);
+}
+
+/* SIGTERM/SIGINT stop; SIGHUP reloads. */
+static void
+daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (sig == SIGHUP) {
+		daemon_reload(d);
+		return;
+	}
+	if (d->stopping)
+		return;
+	log_notice("received %s, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	notify_stopping();
+	d->stopping = 1;
+	event_base_loopbreak(d->base);
+}
+
+/* Ping systemd's watchdog from the loop itself, so a stuck loop stops the pings. */
+static void
+daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	notify_watchdog();
+}
+
+/* Re-read the config; apply it only when valid. */
+static void
+daemon_reload(struct daemon *d)
+{
+	struct strlist errors;
+	struct config *cfg;
+	struct poll_feed **feeds;
+	size_t added = 0, removed = 0, changed = 0;
+
+	notify_reloading();
+	strlist_init(&errors);
+	cfg = config_load(d->config_path, &errors);
+	if (cfg == NULL) {
+		daemon_log_errors(&errors);
+		log_err("reload: %s has %zu error(s); still running on the previous configuration", d->config_path,
+		        errors.n);
+		notify_status("reload failed: %s", errors.n ? errors.v[0] : "config error");
+		strlist_free(&errors);
+		notify_ready();
+		return;
+	}
+	strlist_free(&errors);
+	feeds = xcalloc(cfg->nfeeds ? cfg->nfeeds : 1, sizeof *feeds);
+	for (size_t i = 0; i < cfg->nfeeds; i++) {
+		for (size_t j = 0; j < d->nfeeds; j++) {
+			if (d->feeds[j] != NULL && strcmp(poll_feed_name(d->feeds[j]), cfg->feeds[i].name) == 0) {
+				const struct config_feed *old = config_find_feed(d->cfg, cfg->feeds[i].name);
+				if (old != NULL && (strcmp(old->url, cfg->feeds[i].url) != 0 ||
+				                    old->interval != cfg->feeds[i].interval))
+					changed++;
+				feeds[i] = d->feeds[j];
+				d->feeds[j] = NULL;
+				poll_feed_set_config(feeds[i], &cfg->feeds[i]);
+				break;
+			}
+		}
+		if (feeds[i] == NULL) {
+			feeds[i] = poll_feed_new(d, &cfg->feeds[i]);
+			added++;
+		}
+	}
+	for (size_t j = 0; j < d->nfeeds; j++) {
+		if (d->feeds[j] != NULL) {
+			poll_feed_retire(d->feeds[j]);
+			removed++;
+		}
+	}
+	free(d->feeds);
+	d->feeds = feeds;
+	d->nfeeds = cfg->nfeeds;
+	fetcher_set_config(d->fetcher, cfg);
+	publisher_set_config(d->pub, cfg);
+	if (d->http != NULL)
+		http_server_set_config(d->http, cfg);
+	config_free(d->cfg);
+	d->cfg = cfg;
+	/* New feeds start soon; kept feeds keep their timers. */
+	for (size_t i = 0; i < d->nfeeds; i++) {
+		const struct feed_health *h = poll_feed_health(d->feeds[i]);
+		if (h->last_attempt == 0 && h->next_due == 0)
+			poll_feed_schedule_first(d->feeds[i]);
+	}
+	log_notice("reload: %zu feed(s) added, %zu removed, %zu changed", added, removed, changed);
+	daemon_report_status(d);
+	notify_ready();
+}
+
+/* Tell systemd how many feeds are polled and failing. */
+static void
+daemon_report_status(struct daemon *d)
+{
+	size_t failing = 0;
+
+	for (size_t i = 0; i < d->nfeeds; i++)
+		if (poll_feed_health(d->feeds[i])->last_error != NULL)
+			failing++;
+	notify_status("polling %zu feeds, %zu failing", d->nfeeds, failing);
+}
+
+/* Plain-text /status. */
+static char *
+daemon_status_text(void *arg)
+{
+	struct daemon *d = arg;
+	struct buf b;
+
+	buf_init(&b);
+	buf_printf(&b, "feedmux %s: %zu feeds, %zu transfers running, %zu waiting\n", FEEDMUX_VERSION, d->nfeeds,
+	           fetcher_running(d->fetcher), fetcher_waiting(d->fetcher));
+	for (size_t i = 0; i < d->nfeeds; i++)
+		poll_feed_describe(d->feeds[i], &b);
+	return buf_steal(&b);
+}
+
+/* --once: poll every feed, publish, report. */
+static int
+daemon_run_once(struct daemon *d)
+{
+	d->once_pending = d->nfeeds;
+	for (size_t i = 0; i < d->nfeeds; i++)
+		poll_feed_start(d->feeds[i]);
+	if (d->once_pending > 0)
+		event_base_dispatch(d->base);
+	if (publisher_render(d->pub, time(NULL)) < 0)
+		d->exit_code = 1;
+	for (size_t i = 0; i < d->nfeeds; i++) {
+		const struct feed_health *h = poll_feed_health(d->feeds[i]);
+		if (h->last_error != NULL)
+			fprintf(stderr, "feed %s: %s\n", poll_feed_name(d->feeds[i]), h->last_error);
+	}
+	fprintf(stderr, "feedmux: %zu feed(s) polled, %zu failed\n", d->nfeeds, d->once_failed);
+	if (d->once_failed > 0)
+		d->exit_code = 1;
+	return d->exit_code;
+}
+
+/* Free everything, in dependency order. */
+static void
+daemon_cleanup(struct daemon *d)
+{
+	http_server_free(d->http);
+	d->http = NULL;
+	/* Cancelled transfers report to their pollers, which must still exist. */
+	fetcher_free(d->fetcher);
+	d->fetcher = NULL;
+	for (size_t i = 0; i < d->nfeeds; i++)
+		poll_feed_free(d->feeds[i]);
+	free(d->feeds);
+	publisher_free(d->pub);
+	store_close(d->st);
+	if (d->sig_term)
+		event_free(d->sig_term);
+	if (d->sig_int)
+		event_free(d->sig_int);
+	if (d->sig_hup)
+		event_free(d->sig_hup);
+	if (d->watchdog)
+		event_free(d->watchdog);
+	if (d->base)
+		event_base_free(d->base);
+	config_free(d->cfg);
+	free(d->config_path);
+}
+
+/* The daemon's whole life. */
+int
+daemon_main(const char *config_path, enum daemon_mode mode)
+{
+	struct daemon d;
+	struct strlist errors;
+	char *err = NULL;
+	uint64_t wd;
+	struct timespec ts;
+
+	memset(&d, 0, sizeof d);
+	d.exit_code = 1;
+	d.once = mode == DAEMON_ONCE;
+	d.config_path = xstrdup(config_path);
+	strlist_init(&errors);
+	d.cfg = config_load(config_path, &errors);
+	if (d.cfg == NULL) {
+		for (size_t i = 0; i < errors.n; i++)
+			fprintf(stderr, "%s\n", errors.v[i]);
+		strlist_free(&errors);
+		goto done;
+	}
+	strlist_free(&errors);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	d.rng = (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_sec;
+
+	d.base = event_base_new();
+	if (d.base == NULL) {
+		log_err("cannot create the event loop");
+		goto done;
+	}
+	d.st = store_open(d.cfg->state, &err);
+	if (d.st == NULL) {
+		log_err("state %s: %s", d.cfg->state, err ? err : "cannot open");
+		goto done;
+	}
+	d.fetcher = fetcher_new(d.base, d.cfg);
+	if (d.fetcher == NULL) {
+		log_err("cannot initialise libcurl");
+		goto done;
+	}
+	d.pub = publisher_new(d.base, d.cfg, d.st);
+	daemon_build_feeds(&d);
+	/* Outputs are rebuilt from the store before the first poll. */
+	if (publisher_render(d.pub, time(NULL)) < 0)
+		log_warn("could not publish the stored items at start-up");
+
+	if (d.once) {
+		d.exit_code = daemon_run_once(&d);
+		goto done;
+	}
+
+	if (d.cfg->listen.n > 0 || notify_listen_fds() > 0) {
+		d.http = http_server_new(d.base, d.cfg, d.pub, notify_listen_fds(), &err);
+		if (d.http == NULL) {
+			log_err("%s", err);
+			goto done;
+		}
+		http_server_set_status(d.http, daemon_status_text, &d);
+	}
+	d.sig_term = evsignal_new(d.base, SIGTERM, daemon_signal_cb, &d);
+	d.sig_int = evsignal_new(d.base, SIGINT, daemon_signal_cb, &d);
+	d.sig_hup = evsignal_new(d.base, SIGHUP, daemon_signal_cb, &d);
+	evsignal_add(d.sig_term, NULL);
+	evsignal_add(d.sig_int, NULL);
+	evsignal_add(d.sig_hup, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	wd = notify_watchdog_usec();
+	if (wd > 0) {
+		struct timeval tv = {(time_t)(wd / 2000000), (suseconds_t)((wd / 2) % 1000000)};
+		d.watchdog = event_new(d.base, -1, EV_PERSIST, daemon_watchdog_cb, &d);
+		event_add(d.watchdog, &tv);
+	}
+	for (size_t i = 0; i < d.nfeeds; i++)
+		poll_feed_schedule_first(d.feeds[i]);
+	log_notice("feedmux %s started: %zu feeds, state %s", FEEDMUX_VERSION, d.nfeeds, d.cfg->state);
+	notify_ready();
+	daemon_report_status(&d);
+	event_base_dispatch(d.base);
+	/* Publish what is pending, so a stop loses nothing already stored. */
+	publisher_render(d.pub, time(NULL));
+	d.exit_code = 0;
+	log_notice("stopped");
+done:
+	free(err);
+	daemon_cleanup(&d);
+	return d.exit_code;
+}

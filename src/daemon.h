@@ -1,0 +1,49 @@
+/* daemon.h: the daemon's one context: the event base and every module's
+ * object hang off it. It is the only mutable state of the program. */
+#ifndef FEEDMUX_DAEMON_H
+#define FEEDMUX_DAEMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct event_base;
+struct event;
+struct config;
+struct store;
+struct fetcher;
+struct publisher;
+struct http_server;
+struct poll_feed;
+
+struct daemon {
+	struct event_base *base;
+	struct config *cfg;      /* owned; replaced whole on reload */
+	char *config_path;
+	struct store *st;
+	struct fetcher *fetcher;
+	struct publisher *pub;
+	struct http_server *http;
+	struct poll_feed **feeds; /* one per configured feed */
+	size_t nfeeds;
+	struct event *sig_term, *sig_int, *sig_hup;
+	struct event *watchdog;
+	uint64_t rng;
+	int once;                /* poll everything once, publish, exit */
+	int progress;            /* --once on a terminal: live progress line */
+	size_t once_pending;     /* --once: feeds not yet finished */
+	size_t once_failed;
+	int stopping;
+	int exit_code;
+};
+
+enum daemon_mode {
+	DAEMON_RUN = 0,
+	DAEMON_ONCE,
+};
+
+/* Run the daemon on config_path until stopped (or, --once, until every
+ * feed was polled). Returns the process exit status. */
+int daemon_main(const char *config_path, enum daemon_mode mode);
+
+#endif

@@ -1,0 +1,282 @@
+/* http.c: one generic evhttp callback routes by exact path to a prepared
+ * document; nothing is read from disk, so no path can reach outside the
+ * documents. Bodies are sent by reference (evbuffer_add_reference) and the
+ * document is released when libevent is done with it. */
+#include "http.h"
+
+#include <curl/curl.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/util.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "date.h"
+#include "log.h"
+#include "publish.h"
+#include "xalloc.h"
+
+struct http_server {
+	struct evhttp *http;
+	const struct config *cfg;
+	struct publisher *pub;
+	http_status_fn status_fn;
+	void *status_arg;
+};
+
+static void http_request_cb(struct evhttp_request *req, void *arg);
+static void http_doc_release(const void *data, size_t len, void *arg);
+static int http_etag_matches(const char *header, const char *etag);
+static int http_accepts_gzip(const char *header);
+static int http_bind(struct http_server *hs, const char *addr, char **err);
+static void http_send_text(struct evhttp_request *req, int code, const char *reason, const char *text);
+
+/* Bind one "host:port" or "[v6]:port". */
+static int
+http_bind(struct http_server *hs, const char *addr, char **err)
+{
+	char *host = NULL;
+	const char *colon = strrchr(addr, ':');
+	long port;
+	int rc = -1;
+
+	if (colon == NULL) {
+		*err = xasprintf("listen %s: no port", addr);
+		return -1;
+	}
+	port = strtol(colon + 1, NULL, 10);
+	if (addr[0] == '[' && colon > addr + 1 && colon[-1] == ']')
+		host = xstrndup(addr + 1, (size_t)(colon - addr - 2));
+	else
+		host = xstrndup(addr, (size_t)(colon - addr));
+	if (strcmp(host, "*") == 0 || *host == '\0') {
+		free(host);
+		host = xstrdup("0.0.0.0");
+	}
+	if (evhttp_bind_socket(hs->http, host, (ev_uint16_t)port) != 0) {
+		*err = xasprintf("listen %s: cannot bind: %s", addr,
+		                 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		goto done;
+	}
+	log_info("serving on http://%s/", addr);
+	rc = 0;
+done:
+	free(host);
+	return rc;
+}
+
+/* Create the server and bind its addresses. */
+struct http_server *
+http_server_new(struct event_base *base, const struct config *cfg, struct publisher *pub, int nfds, char **err)
+{
+	struct http_server *hs = xcalloc(1, sizeof *hs);
+
+	hs->cfg = cfg;
+	hs->pub = pub;
+	hs->http = evhttp_new(base);
+	if (hs->http == NULL) {
+		*err = xstrdup("cannot create the HTTP server");
+		goto fail;
+	}
+	evhttp_set_allowed_methods(hs->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+	                                         EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+	                                         EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+	evhttp_set_timeout(hs->http, 30);
+	evhttp_set_max_headers_size(hs->http, 16384);
+	evhttp_set_max_body_size(hs->http, 0);
+	evhttp_set_gencb(hs->http, http_request_cb, hs);
+	if (nfds > 0) {
+		for (int i = 0; i < nfds; i++) {
+			evutil_make_socket_nonblocking(3 + i);
+			if (evhttp_accept_socket(hs->http, 3 + i) != 0) {
+				*err = xasprintf("cannot serve on socket %d passed by systemd", 3 + i);
+				goto fail;
+			}
+		}
+		log_info("serving on %d socket(s) passed by systemd", nfds);
+	} else {
+		for (size_t i = 0; i < cfg->listen.n; i++)
+			if (http_bind(hs, cfg->listen.v[i], err) < 0)
+				goto fail;
+	}
+	return hs;
+fail:
+	http_server_free(hs);
+	return NULL;
+}
+
+/* Use a new configuration (listen changes need a restart). */
+void
+http_server_set_config(struct http_server *hs, const struct config *cfg)
+{
+	hs->cfg = cfg;
+}
+
+/* Register the /status provider. */
+void
+http_server_set_status(struct http_server *hs, http_status_fn fn, void *arg)
+{
+	hs->status_fn = fn;
+	hs->status_arg = arg;
+}
+
+/* Stop serving. */
+void
+http_server_free(struct http_server *hs)
+{
+	if (hs == NULL)
+		return;
+	if (hs->http != NULL)
+		evhttp_free(hs->http);
+	free(hs);
+}
+
+/* libevent is done with a document's bytes. */
+static void
+http_doc_release(const void *data, size_t len, void *arg)
+{
+	document_unref(arg);
+}
+
+/* Whether an If-None-Match header matches etag. */
+static int
+http_etag_matches(const char *header, const char *etag)
+{
+	size_t elen = strlen(etag);
+	const char *p = header;
+
+	while (*p) {
+		const char *start;
+		size_t len;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '*')
+			return 1;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		start = p;
+		len = strcspn(p, ",");
+		while (len > 0 && (start[len - 1] == ' ' || start[len - 1] == '\t'))
+			len--;
+		if (len == elen && memcmp(start, etag, elen) == 0)
+			return 1;
+		p = start + strcspn(start, ",");
+	}
+	return 0;
+}
+
+/* Whether Accept-Encoding allows gzip (and does not say q=0). */
+static int
+http_accepts_gzip(const char *header)
+{
+	const char *p = header;
+
+	while (p && *p) {
+		size_t len = strcspn(p, ",");
+		const char *tok = p;
+
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		if (strncasecmp(tok, "gzip", 4) == 0 || strncasecmp(tok, "x-gzip", 6) == 0 ||
+		    (tok[0] == '*' && (tok[1] == ';' || tok[1] == ',' || tok[1] == '\0' || tok[1] == ' '))) {
+			const char *q = memchr(tok, ';', len - (size_t)(tok - p));
+			if (q == NULL)
+				return 1;
+			q = strstr(q, "q=");
+			if (q == NULL || q >= p + len || strtod(q + 2, NULL) > 0)
+				return 1;
+			return 0;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+/* A short text/plain response. */
+static void
+http_send_text(struct evhttp_request *req, int code, const char *reason, const char *text)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; charset=utf-8");
+	if (b != NULL)
+		evbuffer_add(b, text, strlen(text));
+	evhttp_send_reply(req, code, reason, b);
+	if (b != NULL)
+		evbuffer_free(b);
+}
+
+/* Every request. */
+static void
+http_request_cb(struct evhttp_request *req, void *arg)
+{
+	struct http_server *hs = arg;
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	struct document *doc = NULL;
+	const char *inm, *ims;
+	char date[64], cc[64];
+	struct evbuffer *body = NULL;
+	int gz;
+
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(out, "Allow", "GET, HEAD");
+		http_send_text(req, 405, "Method Not Allowed", "405 method not allowed: only GET and HEAD\n");
+		return;
+	}
+	if (path == NULL || *path == '\0')
+		path = "/";
+	if (strcmp(path, "/healthz") == 0) {
+		http_send_text(req, 200, "OK", "ok\n");
+		return;
+	}
+	if (strcmp(path, "/status") == 0 && hs->status_fn != NULL) {
+		char *text = hs->status_fn(hs->status_arg);
+		http_send_text(req, 200, "OK", text);
+		free(text);
+		return;
+	}
+	doc = publisher_get(hs->pub, path);
+	if (doc == NULL) {
+		http_send_text(req, 404, "Not Found", "404 not found\n");
+		return;
+	}
+	date_format_http(doc->mtime, date, sizeof date);
+	snprintf(cc, sizeof cc, "public, max-age=%ld", hs->cfg->interval < 300 ? hs->cfg->interval : 300L);
+	evhttp_add_header(out, "ETag", doc->etag);
+	evhttp_add_header(out, "Last-Modified", date);
+	evhttp_add_header(out, "Cache-Control", cc);
+	evhttp_add_header(out, "Vary", "Accept-Encoding");
+	inm = evhttp_find_header(in, "If-None-Match");
+	ims = evhttp_find_header(in, "If-Modified-Since");
+	if ((inm != NULL && http_etag_matches(inm, doc->etag)) ||
+	    (inm == NULL && ims != NULL && curl_getdate(ims, NULL) >= doc->mtime)) {
+		evhttp_send_reply(req, 304, "Not Modified", NULL);
+		document_unref(doc);
+		return;
+	}
+	evhttp_add_header(out, "Content-Type", doc->content_type);
+	gz = http_accepts_gzip(evhttp_find_header(in, "Accept-Encoding"));
+	if (gz)
+		evhttp_add_header(out, "Content-Encoding", "gzip");
+	body = evbuffer_new();
+	if (body == NULL) {
+		document_unref(doc);
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	evbuffer_add_reference(body, gz ? doc->gz : doc->body, gz ? doc->gzlen : doc->len, http_doc_release, doc);
+	evhttp_send_reply(req, 200, "OK", body);
+	evbuffer_free(body);
+}

@@ -1,0 +1,421 @@
+/* poll.c: a feed's life cycle. Its timer fires; we ask the store for its
+ * validators and queue a conditional GET; body chunks go straight into a
+ * push parser created on the first chunk (when the Content-Type charset is
+ * known); complete items are normalized and collected (the parser's caps
+ * bound them); when the transfer ends they are offered to the store in one
+ * transaction, validators are saved only after a clean parse, outputs are
+ * marked dirty if anything changed, and the next poll is scheduled. */
+#include "poll.h"
+
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "config.h"
+#include "daemon.h"
+#include "date.h"
+#include "fetch.h"
+#include "item.h"
+#include "log.h"
+#include "parse.h"
+#include "publish.h"
+#include "schedule.h"
+#include "store.h"
+#include "xalloc.h"
+
+/* A date more than this far ahead of now is a publisher's mistake. */
+#define POLL_FUTURE_SLACK (24 * 3600)
+
+struct poll_feed {
+	struct daemon *d;
+	const struct config_feed *cf;
+	char *name;
+	char *url;            /* current URL (after permanent redirects) */
+	struct event *timer;
+	int in_flight;
+	int retired;          /* removed from the config; free when done */
+	struct parser *parser;
+	struct item **items;  /* collected during a transfer */
+	size_t nitems;
+	size_t items_cap;
+	long ttl_hint;        /* RSS <ttl> seen last, seconds */
+	struct feed_health health;
+};
+
+static void poll_timer_cb(evutil_socket_t fd, short what, void *arg);
+static int poll_on_data(void *arg, const struct fetch_response *resp, const char *data, size_t len);
+static void poll_on_done(void *arg, const struct fetch_result *res);
+static void poll_on_item(void *arg, struct item *it);
+static void poll_finish(struct poll_feed *pf, const struct fetch_result *res);
+static void poll_store_items(struct poll_feed *pf, const struct fetch_result *res, int parsed_ok);
+static void poll_schedule(struct poll_feed *pf, long hint);
+static void poll_discard(struct poll_feed *pf);
+static char *content_type_charset(const char *ct);
+static long poll_hint(const struct fetch_result *res, long ttl);
+
+static const struct fetch_ops poll_fetch_ops = {poll_on_data, poll_on_done};
+
+/* Create the poller. */
+struct poll_feed *
+poll_feed_new(struct daemon *d, const struct config_feed *cf)
+{
+	struct poll_feed *pf = xcalloc(1, sizeof *pf);
+
+	pf->d = d;
+	pf->cf = cf;
+	pf->name = xstrdup(cf->name);
+	pf->url = xstrdup(cf->url);
+	if (d->base != NULL)
+		pf->timer = evtimer_new(d->base, poll_timer_cb, pf);
+	return pf;
+}
+
+/* Free the poller; its transfer must be over. */
+void
+poll_feed_free(struct poll_feed *pf)
+{
+	if (pf == NULL)
+		return;
+	if (pf->timer != NULL)
+		event_free(pf->timer);
+	poll_discard(pf);
+	free(pf->items);
+	free(pf->health.last_error);
+	free(pf->name);
+	free(pf->url);
+	free(pf);
+}
+
+/* Follow a reloaded configuration. */
+void
+poll_feed_set_config(struct poll_feed *pf, const struct config_feed *cf)
+{
+	if (strcmp(pf->cf->url, cf->url) != 0) {
+		free(pf->url);
+		pf->url = xstrdup(cf->url);
+		pf->health.gone = 0;
+	}
+	pf->cf = cf;
+}
+
+/* Stop polling; free once no transfer refers to pf. */
+void
+poll_feed_retire(struct poll_feed *pf)
+{
+	if (pf->timer != NULL)
+		evtimer_del(pf->timer);
+	pf->cf = NULL;
+	if (!pf->in_flight) {
+		poll_feed_free(pf);
+		return;
+	}
+	pf->retired = 1;
+}
+
+/* The feed's name. */
+const char *
+poll_feed_name(const struct poll_feed *pf)
+{
+	return pf->name;
+}
+
+/* The feed's health. */
+const struct feed_health *
+poll_feed_health(const struct poll_feed *pf)
+{
+	return &pf->health;
+}
+
+/* Drop a partial parse and collected items. */
+static void
+poll_discard(struct poll_feed *pf)
+{
+	parser_free(pf->parser);
+	pf->parser = NULL;
+	for (size_t i = 0; i < pf->nitems; i++)
+		item_free(pf->items[i]);
+	pf->nitems = 0;
+}
+
+/* Arm the first poll. */
+void
+poll_feed_schedule_first(struct poll_feed *pf)
+{
+	const struct config *cfg = pf->d->cfg;
+	struct sched_params sp = {pf->cf->interval ? pf->cf->interval : cfg->interval, cfg->min_interval,
+	                          cfg->max_interval};
+	struct timeval tv = {schedule_first_delay(&sp, sched_rand_unit(&pf->d->rng)), 0};
+
+	pf->health.next_due = time(NULL) + tv.tv_sec;
+	evtimer_add(pf->timer, &tv);
+}
+
+/* Timer fired: poll. */
+static void
+poll_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	poll_feed_start(arg);
+}
+
+/* Start a conditional GET. */
+void
+poll_feed_start(struct poll_feed *pf)
+{
+	struct fetch_request req;
+	char *etag = NULL, *lm = NULL;
+
+	if (pf->in_flight || pf->health.gone)
+		return;
+	if (store_feed_get_validators(pf->d->st, pf->name, &etag, &lm) < 0)
+		etag = lm = NULL;
+	memset(&req, 0, sizeof req);
+	req.url = pf->url;
+	req.etag = etag;
+	req.last_modified = lm;
+	req.allow_file = strncasecmp(pf->cf->url, "file:", 5) == 0;
+	pf->health.last_attempt = time(NULL);
+	pf->in_flight = 1;
+	log_debug("feed %s: polling %s", pf->name, pf->url);
+	if (fetcher_start(pf->d->fetcher, &req, &poll_fetch_ops, pf) < 0) {
+		struct fetch_result res;
+
+		memset(&res, 0, sizeof res);
+		res.error = "cannot start the transfer";
+		res.url = pf->url;
+		poll_finish(pf, &res);
+	}
+	free(etag);
+	free(lm);
+}
+
+/* The charset parameter of a Content-Type, or NULL. */
+static char *
+content_type_charset(const char *ct)
+{
+	const char *p;
+	size_t len;
+
+	if (ct == NULL || (p = strcasestr(ct, "charset=")) == NULL)
+		return NULL;
+	p += 8;
+	if (*p == '"')
+		p++;
+	len = strcspn(p, "\"; \t");
+	return len ? xstrndup(p, len) : NULL;
+}
+
+/* Body bytes: into the parser. */
+static int
+poll_on_data(void *arg, const struct fetch_response *resp, const char *data, size_t len)
+{
+	struct poll_feed *pf = arg;
+
+	if (pf->parser == NULL) {
+		char *charset = content_type_charset(resp->content_type);
+		pf->parser = parser_new(pf->url, charset, poll_on_item, pf);
+		free(charset);
+	}
+	/* A parse that failed keeps its items; the rest of the body is
+	 * drained without parsing rather than aborting the transfer. */
+	parser_push(pf->parser, data, len);
+	return 0;
+}
+
+/* A complete item: normalize its dates and keep it for the store. */
+static void
+poll_on_item(void *arg, struct item *it)
+{
+	struct poll_feed *pf = arg;
+	time_t now = time(NULL);
+
+	if (it->published > now + POLL_FUTURE_SLACK) {
+		log_info("feed %s: item \"%s\" is dated in the future; using the current time", pf->name,
+		         it->title ? it->title : "(untitled)");
+		it->published = now;
+		it->date_flags |= ITEM_DATE_CLAMPED;
+	}
+	if (it->updated > now + POLL_FUTURE_SLACK)
+		it->updated = it->published ? it->published : now;
+	if (it->published == 0 && it->updated == 0)
+		it->date_flags |= ITEM_DATE_MISSING;
+	if (pf->nitems == pf->items_cap) {
+		pf->items_cap = pf->items_cap ? pf->items_cap * 2 : 32;
+		pf->items = xreallocarray(pf->items, pf->items_cap, sizeof *pf->items);
+	}
+	pf->items[pf->nitems++] = it;
+}
+
+/* Offer what the transfer brought to the store in one transaction. */
+static void
+poll_store_items(struct poll_feed *pf, const struct fetch_result *res, int parsed_ok)
+{
+	struct store *st = pf->d->st;
+	time_t now = time(NULL);
+	size_t changed = 0;
+	enum store_outcome o;
+
+	if (store_begin(st) < 0)
+		goto fail;
+	for (size_t i = 0; i < pf->nitems; i++) {
+		if (store_offer(st, pf->name, pf->items[i], now, &o) < 0)
+			goto fail;
+		if (o == STORE_NEW || o == STORE_UPDATE)
+			changed++;
+	}
+	if (pf->parser != NULL && store_feed_set_meta(st, pf->name, parser_meta(pf->parser)) < 0)
+		goto fail;
+	/* Validators only after a clean parse, so a broken body is fetched
+	 * again in full next time. */
+	if (parsed_ok && store_feed_set_validators(st, pf->name, pf->url, res->etag, res->last_modified) < 0)
+		goto fail;
+	if (store_commit(st) < 0)
+		goto fail;
+	pf->health.items = pf->nitems;
+	pf->health.new_items = changed;
+	if (changed > 0) {
+		log_info("feed %s: %zu new or updated item(s) of %zu", pf->name, changed, pf->nitems);
+		publisher_mark_dirty(pf->d->pub);
+	}
+	return;
+fail:
+	store_rollback(st);
+	free(pf->health.last_error);
+	pf->health.last_error = xstrdup("could not save items to the state database");
+	log_err("feed %s: could not save items to the state database", pf->name);
+}
+
+/* Server hints on the next poll, in seconds (0: none). */
+static long
+poll_hint(const struct fetch_result *res, long ttl)
+{
+	const char *ma;
+
+	if (res->retry_after != NULL && (res->status == 429 || res->status == 503)) {
+		char *end;
+		long secs = strtol(res->retry_after, &end, 10);
+		if (end != res->retry_after && *end == '\0')
+			return secs;
+		time_t t;
+		if (date_parse(res->retry_after, &t) == 0 && t > time(NULL))
+			return (long)(t - time(NULL));
+	}
+	if (res->cache_control != NULL && (ma = strcasestr(res->cache_control, "max-age=")) != NULL)
+		return strtol(ma + 8, NULL, 10);
+	if (ttl > 0)
+		return ttl;
+	return 0;
+}
+
+/* Arm the timer for the next poll. */
+static void
+poll_schedule(struct poll_feed *pf, long hint)
+{
+	const struct config *cfg = pf->d->cfg;
+	struct sched_params sp = {pf->cf->interval ? pf->cf->interval : cfg->interval, cfg->min_interval,
+	                          cfg->max_interval};
+	struct timeval tv = {0, 0};
+
+	if (pf->d->once || pf->d->stopping || pf->health.gone || pf->timer == NULL)
+		return;
+	tv.tv_sec = schedule_next_delay(&sp, pf->health.failures, hint, sched_rand_unit(&pf->d->rng));
+	pf->health.next_due = time(NULL) + tv.tv_sec;
+	evtimer_add(pf->timer, &tv);
+}
+
+/* The transfer is over. */
+static void
+poll_on_done(void *arg, const struct fetch_result *res)
+{
+	poll_finish(arg, res);
+}
+
+/* Record the outcome of a poll. */
+static void
+poll_finish(struct poll_feed *pf, const struct fetch_result *res)
+{
+	struct feed_health *h = &pf->health;
+	char *error = NULL;
+	int parsed_ok = 0;
+
+	pf->in_flight = 0;
+	if (pf->retired) {
+		poll_feed_free(pf);
+		return;
+	}
+	h->last_status = res->status;
+	h->bytes = res->bytes;
+	if (res->ok && res->status == 304) {
+		h->n304++;
+		log_debug("feed %s: not modified", pf->name);
+	} else if (res->ok) {
+		if (pf->parser == NULL) {
+			error = xstrdup("empty response");
+		} else {
+			char *perr = NULL;
+			if (parser_finish(pf->parser, &perr) < 0) {
+				error = xasprintf("%s (%zu item(s) kept)", perr ? perr : "parse failed", pf->nitems);
+				free(perr);
+			} else {
+				parsed_ok = 1;
+			}
+			pf->ttl_hint = parser_meta(pf->parser)->ttl * 60;
+		}
+		if (pf->nitems > 0 || parsed_ok)
+			poll_store_items(pf, res, parsed_ok);
+	} else {
+		error = xstrdup(res->error ? res->error : "transfer failed");
+	}
+	if (res->moved_to != NULL && res->ok) {
+		log_notice("feed %s moved permanently to %s; update feedmux.conf", pf->name, res->moved_to);
+		free(pf->url);
+		pf->url = xstrdup(res->moved_to);
+	}
+	if (res->status == 410) {
+		h->gone = 1;
+		free(error);
+		error = xasprintf("HTTP 410 Gone from %s: polling stopped; remove the feed from feedmux.conf",
+		                  res->effective_url ? res->effective_url : pf->url);
+	}
+	if (error != NULL) {
+		/* --once prints every failure in its summary instead. */
+		if (h->last_error == NULL || strcmp(h->last_error, error) != 0)
+			log_msg(pf->d->once ? LOG_DEBUG : LOG_WARNING, "feed %s: %s", pf->name, error);
+		free(h->last_error);
+		h->last_error = error;
+		h->failures++;
+	} else {
+		if (h->failures > 0)
+			log_info("feed %s: recovered after %d failure(s)", pf->name, h->failures);
+		free(h->last_error);
+		h->last_error = NULL;
+		h->failures = 0;
+		h->last_success = time(NULL);
+	}
+	poll_discard(pf);
+	poll_schedule(pf, poll_hint(res, pf->ttl_hint));
+	if (pf->d->once) {
+		if (h->last_error != NULL)
+			pf->d->once_failed++;
+		if (pf->d->once_pending > 0 && --pf->d->once_pending == 0)
+			event_base_loopbreak(pf->d->base);
+	}
+}
+
+/* One line of health. */
+void
+poll_feed_describe(const struct poll_feed *pf, struct buf *out)
+{
+	const struct feed_health *h = &pf->health;
+	char last[40] = "never", next[40] = "-";
+
+	if (h->last_success)
+		date_format_rfc3339(h->last_success, last, sizeof last);
+	if (h->next_due && !h->gone)
+		date_format_rfc3339(h->next_due, next, sizeof next);
+	buf_printf(out, "%s\t%s\tstatus=%ld\tlast_success=%s\tnext=%s\tfailures=%d\titems=%zu\tbytes=%zu\t304s=%lu\t%s\n",
+	           pf->name, h->gone ? "gone" : h->last_error ? "failing" : h->last_success ? "ok" : "pending",
+	           h->last_status, last, next, h->failures, h->items, h->bytes, h->n304,
+	           h->last_error ? h->last_error : "");
+}
