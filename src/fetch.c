@@ -6,8 +6,11 @@
  * Transfers beyond `concurrency` wait in a FIFO and start as others end. */
 #include "fetch.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <event2/event.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +32,7 @@ struct transfer {
 	char *etag_req;
 	char *lm_req;
 	int allow_file;
+	int allow_private;  /* private addresses allowed for this transfer */
 	const struct fetch_ops *ops;
 	void *arg;
 
@@ -80,6 +84,9 @@ static void transfer_free(struct transfer *t);
 static size_t transfer_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata);
 static size_t transfer_header_cb(char *ptr, size_t size, size_t nmemb, void *userdata);
 static void transfer_reset_response(struct transfer *t);
+static curl_socket_t transfer_opensocket_cb(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr);
+static int addr_is_private(const struct sockaddr *sa);
+static int url_names_literal_host(const char *url);
 static char *header_value(const char *v, size_t len);
 
 /* Set up curl multi on the event base. */
@@ -168,6 +175,7 @@ fetcher_start(struct fetcher *f, const struct fetch_request *req, const struct f
 	t->etag_req = req->etag ? xstrdup(req->etag) : NULL;
 	t->lm_req = req->last_modified ? xstrdup(req->last_modified) : NULL;
 	t->allow_file = req->allow_file;
+	t->allow_private = f->cfg->allow_private_networks || url_names_literal_host(req->url);
 	t->ops = ops;
 	t->arg = arg;
 	TAILQ_INSERT_TAIL(&f->waiting, t, entry);
@@ -225,6 +233,8 @@ transfer_begin(struct fetcher *f, struct transfer *t)
 	curl_easy_setopt(t->easy, CURLOPT_LOW_SPEED_TIME, cfg->low_speed_time);
 	curl_easy_setopt(t->easy, CURLOPT_USERAGENT, cfg->user_agent ? cfg->user_agent : FEEDMUX_USER_AGENT);
 	curl_easy_setopt(t->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETFUNCTION, transfer_opensocket_cb);
+	curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETDATA, t);
 	if (t->etag_req != NULL) {
 		char *h = xasprintf("If-None-Match: %s", t->etag_req);
 		t->headers = curl_slist_append(t->headers, h);
@@ -248,6 +258,76 @@ transfer_begin(struct fetcher *f, struct transfer *t)
 		return -1;
 	}
 	return 0;
+}
+
+/* Whether the URL's host is an IP literal or localhost: then the operator
+ * named that address and it is allowed even when private networks are not. */
+static int
+url_names_literal_host(const char *url)
+{
+	CURLU *u = curl_url();
+	char *host = NULL;
+	unsigned char tmp[sizeof(struct in6_addr)];
+	int rc = 0;
+
+	if (u == NULL)
+		return 0;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		size_t len = strlen(host);
+		if (len > 2 && host[0] == '[' && host[len - 1] == ']') {
+			host[len - 1] = '\0';
+			rc = inet_pton(AF_INET6, host + 1, tmp) == 1;
+		} else {
+			rc = inet_pton(AF_INET, host, tmp) == 1 || strcasecmp(host, "localhost") == 0;
+		}
+	}
+	curl_free(host);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+/* Loopback, private (RFC 1918, ULA), link-local, unspecified or CGNAT. */
+static int
+addr_is_private(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET) {
+		uint32_t a = ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr);
+		return (a >> 24) == 127 || (a >> 24) == 10 || (a >> 24) == 0 || (a >> 20) == 0xac1 ||
+		       (a >> 16) == 0xc0a8 || (a >> 16) == 0xa9fe || (a >> 22) == (100u << 2 | 1);
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a)) {
+			struct sockaddr_in v4;
+			memset(&v4, 0, sizeof v4);
+			v4.sin_family = AF_INET;
+			memcpy(&v4.sin_addr, &a->s6_addr[12], 4);
+			return addr_is_private((const struct sockaddr *)&v4);
+		}
+		return IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_UNSPECIFIED(a) || IN6_IS_ADDR_LINKLOCAL(a) ||
+		       (a->s6_addr[0] & 0xfe) == 0xfc;
+	}
+	return 0;
+}
+
+/* curl is about to connect: refuse private addresses unless allowed. */
+static curl_socket_t
+transfer_opensocket_cb(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	struct transfer *t = clientp;
+
+	if (!t->allow_private && addr_is_private(&addr->addr)) {
+		char ip[INET6_ADDRSTRLEN] = "?";
+		const void *src = addr->family == AF_INET6
+		                      ? (const void *)&((struct sockaddr_in6 *)(void *)&addr->addr)->sin6_addr
+		                      : (const void *)&((struct sockaddr_in *)(void *)&addr->addr)->sin_addr;
+		inet_ntop(addr->family, src, ip, sizeof ip);
+		free(t->abort_reason);
+		t->abort_reason = xasprintf("refused to connect to private address %s (allow_private_networks = no)", ip);
+		return CURL_SOCKET_BAD;
+	}
+	return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 }
 
 /* Forget the headers of a previous hop. */
