@@ -158,6 +158,26 @@ daemon_report_status(struct daemon *d)
 	notify_status("polling %zu feeds, %zu failing", d->nfeeds, failing);
 }
 
+/* A feed finished a poll: --once bookkeeping and its progress line. */
+void
+daemon_feed_done(struct daemon *d, const struct poll_feed *pf)
+{
+	const struct feed_health *h = poll_feed_health(pf);
+
+	if (!d->once)
+		return;
+	if (h->last_error != NULL)
+		d->once_failed++;
+	d->once_bytes += h->bytes;
+	if (d->once_pending > 0)
+		d->once_pending--;
+	if (d->progress)
+		fprintf(stderr, "\r\033[Kpolling: %zu/%zu feeds done, %zu failed, %.1f MB", d->nfeeds - d->once_pending,
+		        d->nfeeds, d->once_failed, (double)d->once_bytes / 1e6);
+	if (d->once_pending == 0)
+		event_base_loopbreak(d->base);
+}
+
 /* Plain-text /status. */
 static char *
 daemon_status_text(void *arg)
@@ -177,11 +197,17 @@ daemon_status_text(void *arg)
 static int
 daemon_run_once(struct daemon *d)
 {
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	d->progress = isatty(STDERR_FILENO) && !log_verbose();
 	d->once_pending = d->nfeeds;
 	for (size_t i = 0; i < d->nfeeds; i++)
 		poll_feed_start(d->feeds[i]);
 	if (d->once_pending > 0)
 		event_base_dispatch(d->base);
+	if (d->progress)
+		fputs("\r\033[K", stderr);
 	if (publisher_render(d->pub, time(NULL)) < 0)
 		d->exit_code = 1;
 	for (size_t i = 0; i < d->nfeeds; i++) {
@@ -189,7 +215,9 @@ daemon_run_once(struct daemon *d)
 		if (h->last_error != NULL)
 			fprintf(stderr, "feed %s: %s\n", poll_feed_name(d->feeds[i]), h->last_error);
 	}
-	fprintf(stderr, "feedmux: %zu feed(s) polled, %zu failed\n", d->nfeeds, d->once_failed);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fprintf(stderr, "feedmux: %zu feed(s) polled, %zu failed, %.1f MB in %.1f s\n", d->nfeeds, d->once_failed,
+	        (double)d->once_bytes / 1e6, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (d->once_failed > 0)
 		d->exit_code = 1;
 	return d->exit_code;

@@ -33,6 +33,7 @@ struct daemon {
 	int progress;            /* --once on a terminal: live progress line */
 	size_t once_pending;     /* --once: feeds not yet finished */
 	size_t once_failed;
+	size_t once_bytes;
 	int stopping;
 	int exit_code;
 };
@@ -41,6 +42,9 @@ enum daemon_mode {
 	DAEMON_RUN = 0,
 	DAEMON_ONCE,
 };
+
+/* A feed's poll is over (called by the poller). */
+void daemon_feed_done(struct daemon *d, const struct poll_feed *pf);
 
 /* Run the daemon on config_path until stopped (or, --once, until every
  * feed was polled). Returns the process exit status. */

@@ -395,12 +395,7 @@ poll_finish(struct poll_feed *pf, const struct fetch_result *res)
 	}
 	poll_discard(pf);
 	poll_schedule(pf, poll_hint(res, pf->ttl_hint));
-	if (pf->d->once) {
-		if (h->last_error != NULL)
-			pf->d->once_failed++;
-		if (pf->d->once_pending > 0 && --pf->d->once_pending == 0)
-			event_base_loopbreak(pf->d->base);
-	}
+	daemon_feed_done(pf->d, pf);
 }
 
 /* One line of health. */
