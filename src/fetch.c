@@ -3,7 +3,11 @@
  * socket curl asks us to watch, one struct transfer per easy handle
  * (CURLOPT_PRIVATE). curl is never called from inside its own callbacks:
  * finished transfers are collected after curl_multi_socket_action returns.
- * Transfers beyond `concurrency` wait in a FIFO and start as others end. */
+ * Transfers wait in one FIFO per host; hosts that have waiting transfers
+ * and fewer than `per_host` running sit in a round-robin ready list, so
+ * neither cap is ever exceeded (with HTTP/2 several transfers may share one
+ * connection, so curl's connection cap alone would not bound transfers)
+ * and one big host cannot starve the others. */
 #include "fetch.h"
 
 #include <arpa/inet.h>
@@ -11,6 +15,7 @@
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +28,12 @@
 #include "version.h"
 #include "xalloc.h"
 
+struct host;
+
 struct transfer {
 	TAILQ_ENTRY(transfer) entry;
 	struct fetcher *f;
+	struct host *host;
 	CURL *easy;
 	struct curl_slist *headers;
 	char *url;
@@ -55,13 +63,27 @@ struct transfer {
 
 TAILQ_HEAD(transfer_list, transfer);
 
+struct host {
+	char *name;
+	struct host *next;             /* hash chain */
+	size_t running;
+	struct transfer_list waiting;
+	TAILQ_ENTRY(host) ready_entry;
+	int ready;                     /* on the ready list */
+};
+
+TAILQ_HEAD(host_list, host);
+
+#define FETCH_HOST_BUCKETS 4096
+
 struct fetcher {
 	struct event_base *base;
 	const struct config *cfg;
 	CURLM *multi;
 	struct event *timer;
 	struct transfer_list running;
-	struct transfer_list waiting;
+	struct host_list ready;
+	struct host *hosts[FETCH_HOST_BUCKETS];
 	size_t nrunning;
 	size_t nwaiting;
 };
@@ -79,6 +101,8 @@ static void fetch_timeout_cb(evutil_socket_t fd, short what, void *arg);
 static void fetch_check_done(struct fetcher *f);
 static void fetch_finish(struct fetcher *f, struct transfer *t, CURLcode code);
 static void fetch_start_waiting(struct fetcher *f);
+static struct host *fetch_host(struct fetcher *f, const char *url);
+static void host_maybe_ready(struct fetcher *f, struct host *h);
 static int transfer_begin(struct fetcher *f, struct transfer *t);
 static void transfer_free(struct transfer *t);
 static size_t transfer_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata);
@@ -98,7 +122,7 @@ fetcher_new(struct event_base *base, const struct config *cfg)
 	f->base = base;
 	f->cfg = cfg;
 	TAILQ_INIT(&f->running);
-	TAILQ_INIT(&f->waiting);
+	TAILQ_INIT(&f->ready);
 	f->multi = curl_multi_init();
 	if (f->multi == NULL) {
 		free(f);
@@ -131,13 +155,18 @@ fetcher_free(struct fetcher *f)
 
 	if (f == NULL)
 		return;
-	while ((t = TAILQ_FIRST(&f->waiting)) != NULL) {
-		TAILQ_REMOVE(&f->waiting, t, entry);
-		f->nwaiting--;
-		TAILQ_INSERT_TAIL(&f->running, t, entry);
-		f->nrunning++;
-		t->abort_reason = xstrdup("cancelled at shutdown");
-		fetch_finish(f, t, CURLE_ABORTED_BY_CALLBACK);
+	for (size_t b = 0; b < FETCH_HOST_BUCKETS; b++) {
+		for (struct host *h = f->hosts[b]; h != NULL; h = h->next) {
+			while ((t = TAILQ_FIRST(&h->waiting)) != NULL) {
+				TAILQ_REMOVE(&h->waiting, t, entry);
+				f->nwaiting--;
+				TAILQ_INSERT_TAIL(&f->running, t, entry);
+				f->nrunning++;
+				h->running++;
+				t->abort_reason = xstrdup("cancelled at shutdown");
+				fetch_finish(f, t, CURLE_ABORTED_BY_CALLBACK);
+			}
+		}
 	}
 	while ((t = TAILQ_FIRST(&f->running)) != NULL) {
 		if (t->abort_reason == NULL)
@@ -147,6 +176,14 @@ fetcher_free(struct fetcher *f)
 	curl_multi_cleanup(f->multi);
 	if (f->timer != NULL)
 		event_free(f->timer);
+	for (size_t b = 0; b < FETCH_HOST_BUCKETS; b++) {
+		struct host *h = f->hosts[b], *next;
+		for (; h != NULL; h = next) {
+			next = h->next;
+			free(h->name);
+			free(h);
+		}
+	}
 	free(f);
 }
 
@@ -178,10 +215,54 @@ fetcher_start(struct fetcher *f, const struct fetch_request *req, const struct f
 	t->allow_private = f->cfg->allow_private_networks || url_names_literal_host(req->url);
 	t->ops = ops;
 	t->arg = arg;
-	TAILQ_INSERT_TAIL(&f->waiting, t, entry);
+	t->host = fetch_host(f, req->url);
+	TAILQ_INSERT_TAIL(&t->host->waiting, t, entry);
 	f->nwaiting++;
+	host_maybe_ready(f, t->host);
 	fetch_start_waiting(f);
 	return 0;
+}
+
+/* The host record for url's host, created on first use. */
+static struct host *
+fetch_host(struct fetcher *f, const char *url)
+{
+	CURLU *u = curl_url();
+	char *got = NULL, empty[1] = "";
+	char *name;
+	struct host *h;
+	uint64_t hash = 1469598103934665603ULL;
+
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK)
+		curl_url_get(u, CURLUPART_HOST, &got, 0);
+	curl_url_cleanup(u);
+	name = got ? got : empty;
+	for (char *p = name; *p; p++) {
+		*p = (char)tolower((unsigned char)*p);
+		hash = (hash ^ (unsigned char)*p) * 1099511628211ULL;
+	}
+	for (h = f->hosts[hash % FETCH_HOST_BUCKETS]; h != NULL; h = h->next)
+		if (strcmp(h->name, name) == 0)
+			break;
+	if (h == NULL) {
+		h = xcalloc(1, sizeof *h);
+		h->name = xstrdup(name);
+		TAILQ_INIT(&h->waiting);
+		h->next = f->hosts[hash % FETCH_HOST_BUCKETS];
+		f->hosts[hash % FETCH_HOST_BUCKETS] = h;
+	}
+	curl_free(got);
+	return h;
+}
+
+/* Put h on the ready list if it has work and a free slot. */
+static void
+host_maybe_ready(struct fetcher *f, struct host *h)
+{
+	if (!h->ready && !TAILQ_EMPTY(&h->waiting) && h->running < (size_t)f->cfg->per_host) {
+		TAILQ_INSERT_TAIL(&f->ready, h, ready_entry);
+		h->ready = 1;
+	}
 }
 
 /* Start waiting transfers while there are free slots. */
@@ -190,11 +271,18 @@ fetch_start_waiting(struct fetcher *f)
 {
 	struct transfer *t;
 
-	while (f->nrunning < (size_t)f->cfg->concurrency && (t = TAILQ_FIRST(&f->waiting)) != NULL) {
-		TAILQ_REMOVE(&f->waiting, t, entry);
+	struct host *h;
+
+	while (f->nrunning < (size_t)f->cfg->concurrency && (h = TAILQ_FIRST(&f->ready)) != NULL) {
+		TAILQ_REMOVE(&f->ready, h, ready_entry);
+		h->ready = 0;
+		t = TAILQ_FIRST(&h->waiting);
+		TAILQ_REMOVE(&h->waiting, t, entry);
 		f->nwaiting--;
-		if (transfer_begin(f, t) < 0)
-			continue; /* transfer_begin reported and freed it */
+		h->running++;
+		/* Round robin: the host goes to the back of the line. */
+		host_maybe_ready(f, h);
+		transfer_begin(f, t); /* on failure it reported and freed t */
 	}
 }
 
@@ -572,6 +660,8 @@ fetch_finish(struct fetcher *f, struct transfer *t, CURLcode code)
 
 	TAILQ_REMOVE(&f->running, t, entry);
 	f->nrunning--;
+	t->host->running--;
+	host_maybe_ready(f, t->host);
 	if (t->easy != NULL)
 		curl_multi_remove_handle(f->multi, t->easy);
 	t->ops->on_done(t->arg, &res);
