@@ -1,0 +1,76 @@
+"""End to end: `feedmux --once` against the fixture server.
+
+1. The three fixture feeds (RSS 2.0, RSS 1.0, Atom 1.0; 15 items, 13
+   articles): exit 0; output_dir/feed.atom exists, is valid Atom (RFC 4287
+   RELAX NG schema) and not bozo for feedparser; it holds exactly the 13
+   expected titles and links, each article once (the guid twin and the
+   utm_source/http twin collapsed), newest first, with their dates.
+2. The same with max_entries = 3: exactly the 3 newest.
+3. The same feeds plus one that answers 404: non-zero exit, a stderr line
+   naming that feed and 404, and the other feeds' 13 entries published.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lib  # noqa: E402
+
+
+def once(server, tag, feeds, **settings):
+    """Run feedmux --once on a fresh config; return (result, feed.atom path)."""
+    d = lib.make_tempdir(tag)
+    conf = lib.write_config(d, feeds, **settings)
+    lib.note("%s: feedmux --once -c %s" % (tag, conf))
+    r = lib.run_feedmux(["--once", "-c", conf], timeout=90)
+    return r, os.path.join(d, "public", "feed.atom")
+
+
+def published(r, path, tag):
+    """Validate and parse the merged feed a run left behind."""
+    lib.check(os.path.isfile(path),
+              "%s: no %s after feedmux --once (exit %d)\nstderr:\n%s"
+              % (tag, path, r.returncode, r.stderr))
+    lib.validate_atom(path)
+    return lib.parse_feed(path, "%s: %s" % (tag, path))
+
+
+def main():
+    lib.feedmux_binary()  # fail early, before starting anything
+    server = lib.FixtureServer(lifetime=300)
+    feeds = lib.fixture_feeds(server)
+
+    # 1. The clean run.
+    r, out = once(server, "clean", feeds)
+    lib.check(r.returncode == 0, "clean: feedmux --once exited %d, want 0\nstderr:\n%s"
+              % (r.returncode, r.stderr))
+    d = published(r, out, "clean")
+    lib.check_entries(d, lib.FIXTURE_ENTRIES, "clean")
+    asked = {q["path"] for q in server.requests() if q["method"] == "GET"}
+    for name, f in lib.FIXTURE_FEED_FILES:
+        lib.check("/" + f in asked, "clean: feed %s (/%s) was never requested; requests: %s"
+                  % (name, f, sorted(asked)))
+    lib.note("clean: %d entries, valid, no duplicates, newest first" % len(d.entries))
+
+    # 2. max_entries caps the merged feed.
+    r, out = once(server, "max3", feeds, max_entries="3")
+    lib.check(r.returncode == 0, "max3: feedmux --once exited %d, want 0\nstderr:\n%s"
+              % (r.returncode, r.stderr))
+    d = published(r, out, "max3")
+    lib.check_entries(d, lib.FIXTURE_ENTRIES[:3], "max3 (max_entries = 3)")
+    lib.note("max3: the 3 newest entries")
+
+    # 3. One feed fails with 404; the others are still published.
+    bad = ("missing-feed", server.url("status/404/missing.rss"))
+    r, out = once(server, "404", feeds + [bad])
+    lib.check(r.returncode != 0, "404: feedmux --once exited 0 although feed %s got HTTP 404\n"
+              "stderr:\n%s" % (bad[0], r.stderr))
+    lines = [ln for ln in r.stderr.splitlines() if bad[0] in ln and "404" in ln]
+    lib.check(lines, "404: no stderr line names feed %r and status 404\nstderr:\n%s"
+              % (bad[0], r.stderr))
+    d = published(r, out, "404")
+    lib.check_entries(d, lib.FIXTURE_ENTRIES, "404 (other feeds)")
+    lib.note("404: exit %d, %r; other feeds published" % (r.returncode, lines[0].strip()))
+
+
+lib.run_test(main)
