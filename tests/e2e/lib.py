@@ -203,8 +203,10 @@ def write_config(directory, feeds, **settings):
         "output_dir": os.path.join(directory, "public"),
         "interval": "30m",
         "max_entries": "200",
-        # The fixture's articles are from June 2025: keep them publishable.
-        "max_age": "3650d",
+        # The fixture's articles are from June 2025: keep them publishable
+        # and stored (both keys accept at most 3650d).
+        "max_age": "3000d",
+        "keep": "3000d",
     }
     base.update(settings)
     lines = ["# written by tests/e2e/lib.py", "[feedmux]"]
