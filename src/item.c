@@ -1,2 +1,281 @@
-/* item.c: being written (placeholder so the tree builds). */
-typedef int feedmux_placeholder_item;
+/* item.c: the item struct's life and its two hashes, both XXH3-128 fed
+ * through a streaming state. Every hash input starts with a domain prefix
+ * ("id:", "fid:", "link:", "ftd:", "content:") so inputs of one kind can
+ * never collide with another. Text is normalized as it is fed: runs of
+ * white space become one space, leading and trailing space is dropped.
+ * Fields are ended by a NUL byte, which a C string cannot contain, so
+ * ("ab", "c") and ("a", "bc") hash differently.
+ *
+ * An id that is not an absolute URI ("123", "post-7") means something only
+ * inside its feed, so it is hashed together with the feed name ("fid:");
+ * a URI id ("tag:", "urn:", "http:") is global, so the same article in two
+ * feeds shares it. */
+#include "item.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "url.h"
+#include "xalloc.h"
+
+static int item_is_space(char c);
+static const char *item_trim(const char *s, size_t *len);
+static int item_id_is_uri(const char *s, size_t len);
+static XXH3_state_t *item_hash_begin(const char *domain);
+static void item_hash_end(XXH3_state_t *xs, struct item_hash *out);
+static void item_hash_field(XXH3_state_t *xs, const char *s, size_t len);
+static void item_hash_text(XXH3_state_t *xs, const char *s);
+
+/* Allocate an empty item (guid isPermaLink defaults to true, as in RSS). */
+struct item *
+item_new(void)
+{
+	struct item *it = xcalloc(1, sizeof *it);
+
+	it->id_is_permalink = 1;
+	return it;
+}
+
+/* Free an item and everything it owns. */
+void
+item_free(struct item *it)
+{
+	if (it == NULL)
+		return;
+	free(it->id);
+	free(it->link);
+	free(it->title);
+	free(it->summary);
+	free(it->content);
+	free(it->author);
+	for (size_t i = 0; i < it->ncategories; i++)
+		free(it->categories[i]);
+	free(it->categories);
+	for (size_t i = 0; i < it->nenclosures; i++) {
+		free(it->enclosures[i].url);
+		free(it->enclosures[i].type);
+	}
+	free(it->enclosures);
+	free(it);
+}
+
+/* Append a copy of term to the item's categories. */
+void
+item_add_category(struct item *it, const char *term)
+{
+	if (term == NULL)
+		return;
+	it->categories = xreallocarray(it->categories, it->ncategories + 1, sizeof *it->categories);
+	it->categories[it->ncategories++] = xstrdup(term);
+}
+
+/* Append an enclosure (type may be NULL, length -1 or 0 when unknown). */
+void
+item_add_enclosure(struct item *it, const char *url, const char *type, long long length)
+{
+	struct enclosure *e;
+
+	if (url == NULL)
+		return;
+	it->enclosures = xreallocarray(it->enclosures, it->nenclosures + 1, sizeof *it->enclosures);
+	e = &it->enclosures[it->nenclosures++];
+	e->url = xstrdup(url);
+	e->type = type != NULL ? xstrdup(type) : NULL;
+	e->length = length;
+}
+
+/* Free what a feed_meta owns and zero it. */
+void
+feed_meta_clear(struct feed_meta *m)
+{
+	if (m == NULL)
+		return;
+	free(m->title);
+	free(m->link);
+	free(m->id);
+	memset(m, 0, sizeof *m);
+}
+
+/* Whether c is white space for normalization (ASCII only: the text is
+ * UTF-8, whose multi-byte sequences never contain these bytes). */
+static int
+item_is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Point past leading white space and set *len to the length without
+ * trailing white space. s may be NULL (length 0). */
+static const char *
+item_trim(const char *s, size_t *len)
+{
+	size_t n;
+
+	if (s == NULL) {
+		*len = 0;
+		return "";
+	}
+	while (item_is_space(*s))
+		s++;
+	n = strlen(s);
+	while (n > 0 && item_is_space(s[n - 1]))
+		n--;
+	*len = n;
+	return s;
+}
+
+/* Whether the trimmed id is an absolute URI: a scheme (a letter, then
+ * letters, digits, "+", "-" or "."), a colon, something after it, and no
+ * white space or characters an IRI cannot hold. */
+static int
+item_id_is_uri(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	if (len == 0 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return 0;
+	while (i < len && s[i] != ':') {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '+' || c == '-' || c == '.'))
+			return 0;
+		i++;
+	}
+	if (i == len || i + 1 == len)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"')
+			return 0;
+	}
+	return 1;
+}
+
+/* Start a streaming hash with its domain prefix. */
+static XXH3_state_t *
+item_hash_begin(const char *domain)
+{
+	XXH3_state_t *xs = XXH3_createState();
+
+	if (xs == NULL) {
+		fprintf(stderr, "feedmux: out of memory allocating a hash state\n");
+		abort();
+	}
+	XXH3_128bits_reset(xs);
+	XXH3_128bits_update(xs, domain, strlen(domain));
+	return xs;
+}
+
+/* Finish a streaming hash into out, in canonical (big-endian) byte order
+ * so stored hashes do not depend on the machine. */
+static void
+item_hash_end(XXH3_state_t *xs, struct item_hash *out)
+{
+	XXH128_canonical_t c;
+
+	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(xs));
+	memcpy(out->b, c.digest, sizeof out->b);
+	XXH3_freeState(xs);
+}
+
+/* Feed len bytes and the NUL that ends a field. */
+static void
+item_hash_field(XXH3_state_t *xs, const char *s, size_t len)
+{
+	XXH3_128bits_update(xs, s, len);
+	XXH3_128bits_update(xs, "", 1);
+}
+
+/* Feed s normalized (trimmed, white space runs collapsed to one space),
+ * then the NUL that ends a field. NULL hashes like "". */
+static void
+item_hash_text(XXH3_state_t *xs, const char *s)
+{
+	size_t len, i = 0;
+
+	s = item_trim(s, &len);
+	while (i < len) {
+		size_t run = 0;
+		while (i + run < len && !item_is_space(s[i + run]))
+			run++;
+		XXH3_128bits_update(xs, s + i, run);
+		i += run;
+		if (i < len) {
+			XXH3_128bits_update(xs, " ", 1);
+			while (i < len && item_is_space(s[i]))
+				i++;
+		}
+	}
+	XXH3_128bits_update(xs, "", 1);
+}
+
+/* The identity hash: id, else canonical link, else feed + title + date.
+ * Without a title the summary stands in, so title-less items of one feed
+ * do not all collapse. A date the parser made up (missing: first-seen
+ * time; clamped: now) changes on every fetch, so it is left out. */
+void
+item_identity_hash(const struct item *it, const char *feed_name, struct item_hash *out)
+{
+	XXH3_state_t *xs = NULL;
+	const char *id, *title;
+	char *canon = NULL;
+	size_t idlen, tlen;
+	char date[32];
+
+	id = item_trim(it->id, &idlen);
+	if (idlen > 0) {
+		if (item_id_is_uri(id, idlen)) {
+			xs = item_hash_begin("id:");
+		} else {
+			xs = item_hash_begin("fid:");
+			item_hash_field(xs, feed_name ? feed_name : "", feed_name ? strlen(feed_name) : 0);
+		}
+		item_hash_field(xs, id, idlen);
+		goto done;
+	}
+	if (it->link != NULL && (canon = url_canonical(it->link)) != NULL) {
+		xs = item_hash_begin("link:");
+		item_hash_field(xs, canon, strlen(canon));
+		goto done;
+	}
+	xs = item_hash_begin("ftd:");
+	item_hash_field(xs, feed_name ? feed_name : "", feed_name ? strlen(feed_name) : 0);
+	item_trim(it->title, &tlen);
+	title = tlen > 0 ? it->title : it->summary;
+	item_hash_text(xs, title);
+	if (it->published > 0 && !(it->date_flags & (ITEM_DATE_MISSING | ITEM_DATE_CLAMPED)))
+		snprintf(date, sizeof date, "%lld", (long long)it->published);
+	else
+		date[0] = '\0';
+	item_hash_field(xs, date, strlen(date));
+done:
+	item_hash_end(xs, out);
+	free(canon);
+}
+
+/* The content hash over normalized title, summary and content. */
+void
+item_content_hash(const struct item *it, struct item_hash *out)
+{
+	XXH3_state_t *xs = item_hash_begin("content:");
+
+	item_hash_text(xs, it->title);
+	item_hash_text(xs, it->summary);
+	item_hash_text(xs, it->content);
+	item_hash_end(xs, out);
+}
+
+/* Lower-case hex of a hash. */
+void
+item_hash_hex(const struct item_hash *h, char out[33])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < sizeof h->b; i++) {
+		out[2 * i] = digits[h->b[i] >> 4];
+		out[2 * i + 1] = digits[h->b[i] & 15];
+	}
+	out[32] = '\0';
+}

@@ -1,2 +1,1184 @@
-/* store.c: being written (placeholder so the tree builds). */
-typedef int feedmux_placeholder_store;
+/* store.c: one SQLite connection, its schema migrated forward from a list
+ * of steps (PRAGMA user_version counts the steps applied), and every
+ * statement prepared once at open and reset after each use, so no read
+ * stays open between calls.
+ *
+ * Tables: feeds (validators, metadata, health), items (one row per entry
+ * to publish, keyed by identity hash), enclosures (child rows of items),
+ * item_sources (the other feeds an item was seen in, with the identity
+ * hash that feed's rendition had, so its next offer is found directly).
+ *
+ * store_offer decides, inside a savepoint so a failed item leaves the
+ * feed's transaction usable:
+ *  1. find the item by identity hash, in items or among item_sources;
+ *  2. if found by an id but title AND link both differ, the feed reuses
+ *     one guid for different items: look again under a second identity,
+ *     hash(identity, canonical link or title), so they are kept apart;
+ *  3. if not found and it has a link, find the oldest item of ANOTHER
+ *     feed with the same canonical link (the same article syndicated
+ *     elsewhere), unless the offering feed already has an item with that
+ *     link, its own or mapped: then the link does not identify items in
+ *     this feed, and items of one feed that share a link stay distinct;
+ *  4. not found: NEW. Found: the offering feed is recorded as a source
+ *     when it is not the first one; same content hash: DUPLICATE;
+ *     otherwise store_decide() picks UPDATE or STALE by timestamp. */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "buf.h"
+#include "log.h"
+#include "url.h"
+#include "xalloc.h"
+
+#define STORE_BUSY_MS "5000"
+
+enum store_stmt {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
+	ST_FEED_ENSURE,
+	ST_FEED_GET_VALIDATORS,
+	ST_FEED_SET_VALIDATORS,
+	ST_FEED_SET_META,
+	ST_FIND_IDENTITY,
+	ST_FIND_ALIAS,
+	ST_FIND_LINK,
+	ST_ENTRY_ID_TAKEN,
+	ST_ITEM_INSERT,
+	ST_ITEM_UPDATE,
+	ST_ENC_DELETE,
+	ST_ENC_INSERT,
+	ST_ENC_SELECT,
+	ST_SOURCE_ADD,
+	ST_FOREACH,
+	ST_COUNT
+};
+
+/* What store_offer needs to know about a stored item. */
+struct store_row {
+	sqlite3_int64 id;
+	char *feed;
+	char *title;
+	struct item_hash content;
+	struct item_hash link_hash;
+	int has_link_hash;
+	time_t published;
+	time_t updated_src;
+	time_t updated;
+	int date_flags;
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmt[ST_COUNT];
+	uint64_t counts[STORE_OUTCOMES];
+	int walking; /* inside store_foreach_entry */
+};
+
+static int store_exec(sqlite3 *db, const char *sql, const char *path, const char *what, char **err);
+static int store_check(sqlite3 *db, const char *path, char **err);
+static int store_migrate(sqlite3 *db, const char *path, char **err);
+static void store_done(sqlite3_stmt *stmt);
+static int store_step(struct store *st, sqlite3_stmt *stmt, const char *what);
+static int store_run(struct store *st, enum store_stmt s, const char *what);
+static void store_bind_text(sqlite3_stmt *stmt, int idx, const char *s);
+static void store_bind_hash(sqlite3_stmt *stmt, int idx, const struct item_hash *h);
+static char *store_col_strdup(sqlite3_stmt *stmt, int col);
+static int store_col_hash(sqlite3_stmt *stmt, int col, struct item_hash *h);
+static int store_is_space(char c);
+static const char *store_trim(const char *s, size_t *len);
+static int store_id_is_uri(const char *s, size_t len);
+static int store_text_eq(const char *a, const char *b);
+static time_t store_timestamp(time_t updated_src, time_t published, int date_flags);
+static int store_link_hash(const char *link, struct item_hash *out);
+static void store_reuse_identity(const struct item_hash *ident, const struct item *it,
+                                 const struct item_hash *link_hash, struct item_hash *out);
+static int store_is_reuse(const struct store_row *row, const struct item *it,
+                          const struct item_hash *link_hash);
+static void store_row_clear(struct store_row *row);
+static int store_find(struct store *st, enum store_stmt s, const struct item_hash *h, const char *feed,
+                      struct store_row *row);
+static int store_find_identity(struct store *st, const struct item_hash *ident, struct store_row *row);
+static char *store_categories(const struct item *it);
+static void store_bind_fields(sqlite3_stmt *stmt, const struct item *it, const struct item_hash *link_hash,
+                              const struct item_hash *content, time_t published, int date_flags,
+                              time_t updated);
+static int store_enclosures_write(struct store *st, sqlite3_int64 id, const struct item *it, int replace);
+static int store_insert(struct store *st, const char *feed, const struct item *it,
+                        const struct item_hash *ident, const struct item_hash *link_hash,
+                        const struct item_hash *content, time_t now);
+static int store_update(struct store *st, const struct store_row *row, const struct item *it,
+                        const struct item_hash *link_hash, const struct item_hash *content, time_t now);
+static int store_source_add(struct store *st, sqlite3_int64 id, const char *feed,
+                            const struct item_hash *ident, time_t now);
+static enum store_outcome store_decide(const struct store_row *row, const char *feed, const struct item *it);
+static int store_enclosures_read(struct store *st, sqlite3_int64 id, struct item *it);
+static void store_categories_split(struct item *it, const char *s);
+
+/* The schema, one step per version; step i takes user_version i to i+1.
+ * Never edit a released step: append a new one. */
+static const char *const store_migrations[] = {
+    /* 1: feeds, items, enclosures, item_sources. Times are Unix seconds,
+     * 0 when unknown. Hashes are 16-byte XXH3-128 blobs. */
+    "CREATE TABLE feeds ("
+    "  name TEXT PRIMARY KEY NOT NULL,"
+    "  url TEXT,"         /* the URL the validators belong to */
+    "  current_url TEXT," /* after permanent redirects */
+    "  etag TEXT,"
+    "  last_modified TEXT,"
+    "  title TEXT,"
+    "  link TEXT,"
+    "  feed_id TEXT,"
+    "  updated INTEGER NOT NULL DEFAULT 0,"
+    "  last_attempt INTEGER NOT NULL DEFAULT 0,"
+    "  last_success INTEGER NOT NULL DEFAULT 0,"
+    "  last_status INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT,"
+    "  failures INTEGER NOT NULL DEFAULT 0,"
+    "  next_due INTEGER NOT NULL DEFAULT 0,"
+    "  bytes INTEGER NOT NULL DEFAULT 0,"
+    "  items INTEGER NOT NULL DEFAULT 0,"
+    "  n304 INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE TABLE items ("
+    "  id INTEGER PRIMARY KEY,"
+    "  identity BLOB NOT NULL UNIQUE,"
+    "  link_hash BLOB," /* canonical link, NULL without one */
+    "  content_hash BLOB NOT NULL,"
+    "  feed TEXT NOT NULL REFERENCES feeds(name)," /* first source */
+    "  entry_id TEXT NOT NULL UNIQUE,"             /* published atom:id */
+    "  src_id TEXT,"                               /* the source's id/guid */
+    "  id_is_permalink INTEGER NOT NULL DEFAULT 1,"
+    "  title TEXT,"
+    "  link TEXT,"
+    "  summary TEXT,"
+    "  content TEXT,"
+    "  author TEXT,"
+    "  categories TEXT," /* newline-joined */
+    "  published INTEGER NOT NULL DEFAULT 0,"
+    "  updated_src INTEGER NOT NULL DEFAULT 0," /* the source's updated */
+    "  date_flags INTEGER NOT NULL DEFAULT 0,"
+    "  first_seen INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL," /* moves on content change */
+    "  sort_date INTEGER GENERATED ALWAYS AS"
+    "    (CASE WHEN published > 0 THEN published ELSE first_seen END) VIRTUAL"
+    ");"
+    "CREATE INDEX items_link ON items(link_hash, feed);"
+    "CREATE INDEX items_feed ON items(feed);"
+    "CREATE INDEX items_date ON items(sort_date DESC, entry_id);"
+    "CREATE TABLE enclosures ("
+    "  item INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+    "  pos INTEGER NOT NULL,"
+    "  url TEXT NOT NULL,"
+    "  type TEXT,"
+    "  length INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (item, pos)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE item_sources ("
+    "  item INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+    "  feed TEXT NOT NULL REFERENCES feeds(name),"
+    "  identity BLOB NOT NULL," /* that feed's identity hash for the item */
+    "  first_seen INTEGER NOT NULL,"
+    "  PRIMARY KEY (item, feed)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX item_sources_identity ON item_sources(identity);"
+    "CREATE INDEX item_sources_feed ON item_sources(feed);",
+};
+
+#define STORE_ROW_COLS                                                                                       \
+	"i.id, i.feed, i.content_hash, i.title, i.link_hash, i.published, i.updated_src, i.date_flags, "     \
+	"i.updated"
+
+/* Every statement, prepared once at open. Insert and update share
+ * parameter numbers for the item's fields (see store_bind_fields). */
+static const char *const store_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT offer",
+    [ST_RELEASE] = "RELEASE offer",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO offer",
+    [ST_FEED_ENSURE] = "INSERT INTO feeds(name) VALUES (?1) ON CONFLICT(name) DO NOTHING",
+    [ST_FEED_GET_VALIDATORS] = "SELECT etag, last_modified FROM feeds WHERE name = ?1",
+    [ST_FEED_SET_VALIDATORS] = "INSERT INTO feeds(name, url, etag, last_modified) VALUES (?1, ?2, ?3, ?4) "
+                               "ON CONFLICT(name) DO UPDATE SET url = coalesce(excluded.url, url), "
+                               "etag = excluded.etag, last_modified = excluded.last_modified",
+    [ST_FEED_SET_META] = "INSERT INTO feeds(name, title, link, feed_id, updated) VALUES (?1, ?2, ?3, ?4, ?5) "
+                         "ON CONFLICT(name) DO UPDATE SET title = excluded.title, link = excluded.link, "
+                         "feed_id = excluded.feed_id, updated = excluded.updated",
+    [ST_FIND_IDENTITY] = "SELECT " STORE_ROW_COLS " FROM items i WHERE i.identity = ?1",
+    [ST_FIND_ALIAS] = "SELECT " STORE_ROW_COLS " FROM item_sources s JOIN items i ON i.id = s.item "
+                      "WHERE s.identity = ?1 ORDER BY s.item LIMIT 1",
+    [ST_FIND_LINK] = "SELECT " STORE_ROW_COLS " FROM items i WHERE i.link_hash = ?1 AND i.feed <> ?2 "
+                     "AND NOT EXISTS (SELECT 1 FROM items j WHERE j.link_hash = ?1 AND j.feed = ?2) "
+                     "AND NOT EXISTS (SELECT 1 FROM items j CROSS JOIN item_sources s "
+                     "WHERE j.link_hash = ?1 AND s.item = j.id AND s.feed = ?2) "
+                     "ORDER BY i.id LIMIT 1",
+    [ST_ENTRY_ID_TAKEN] = "SELECT 1 FROM items WHERE entry_id = ?1",
+    [ST_ITEM_INSERT] =
+        "INSERT INTO items(identity, link_hash, content_hash, feed, entry_id, src_id, "
+        "id_is_permalink, title, link, summary, content, author, categories, published, "
+        "updated_src, date_flags, first_seen, updated) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+    [ST_ITEM_UPDATE] = "UPDATE items SET link_hash = ?2, content_hash = ?3, title = ?8, link = ?9, "
+                       "summary = ?10, content = ?11, author = ?12, categories = ?13, published = ?14, "
+                       "updated_src = ?15, date_flags = ?16, updated = ?18 WHERE id = ?1",
+    [ST_ENC_DELETE] = "DELETE FROM enclosures WHERE item = ?1",
+    [ST_ENC_INSERT] = "INSERT INTO enclosures(item, pos, url, type, length) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_ENC_SELECT] = "SELECT url, type, length FROM enclosures WHERE item = ?1 ORDER BY pos",
+    [ST_SOURCE_ADD] = "INSERT INTO item_sources(item, feed, identity, first_seen) VALUES (?1, ?2, ?3, ?4) "
+                      "ON CONFLICT(item, feed) DO NOTHING",
+    [ST_FOREACH] =
+        "SELECT i.id, i.feed, i.entry_id, i.src_id, i.id_is_permalink, i.title, i.link, i.summary, "
+        "i.content, i.author, i.categories, i.published, i.updated_src, i.date_flags, "
+        "i.first_seen, i.updated, f.title, f.link, f.feed_id, f.updated "
+        "FROM items i JOIN feeds f ON f.name = i.feed WHERE i.sort_date >= ?1 "
+        "ORDER BY i.sort_date DESC, i.entry_id ASC LIMIT ?2",
+};
+
+/* Run fixed SQL during open; on failure set *err naming the step. */
+static int
+store_exec(sqlite3 *db, const char *sql, const char *path, const char *what, char **err)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	*err = xasprintf("state database %s: %s: %s", path, what, msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	return -1;
+}
+
+/* PRAGMA quick_check before anything writes: a damaged file is refused,
+ * never repaired or recreated, and left exactly as it was. */
+static int
+store_check(sqlite3 *db, const char *path, char **err)
+{
+	sqlite3_stmt *stmt = NULL;
+	const char *res;
+	int rc, ret = -1;
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &stmt, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		*err = xasprintf(
+		    "state database %s is damaged or not an SQLite database (%s); refusing to start: "
+		    "restore it from a backup or move it aside (feedmux never recreates it)",
+		    path, sqlite3_errmsg(db));
+		goto done;
+	}
+	res = (const char *)sqlite3_column_text(stmt, 0);
+	if (res == NULL || strcmp(res, "ok") != 0) {
+		*err = xasprintf("state database %s failed PRAGMA quick_check (%s); refusing to start: "
+		                 "restore it from a backup or move it aside (feedmux never recreates it)",
+		                 path, res ? res : "no result");
+		goto done;
+	}
+	ret = 0;
+done:
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+/* Apply the schema steps the file has not seen, each in its own
+ * transaction together with the new user_version. */
+static int
+store_migrate(sqlite3 *db, const char *path, char **err)
+{
+	const int latest = (int)(sizeof store_migrations / sizeof store_migrations[0]);
+	sqlite3_stmt *stmt = NULL;
+	int version, ret = -1, in_tx = 0;
+	char *sql = NULL;
+
+	for (;;) {
+		if (store_exec(db, "BEGIN IMMEDIATE", path, "cannot start the schema migration", err) != 0)
+			goto done;
+		in_tx = 1;
+		if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL) != SQLITE_OK ||
+		    sqlite3_step(stmt) != SQLITE_ROW) {
+			*err = xasprintf("state database %s: cannot read its schema version: %s", path,
+			                 sqlite3_errmsg(db));
+			goto done;
+		}
+		version = sqlite3_column_int(stmt, 0);
+		sqlite3_finalize(stmt);
+		stmt = NULL;
+		if (version > latest) {
+			*err = xasprintf(
+			    "state database %s has schema version %d, newer than this feedmux knows (%d); "
+			    "refusing to use it",
+			    path, version, latest);
+			goto done;
+		}
+		if (version == latest)
+			break;
+		if (store_exec(db, store_migrations[version], path, "schema migration failed", err) != 0)
+			goto done;
+		sql = xasprintf("PRAGMA user_version = %d", version + 1);
+		if (store_exec(db, sql, path, "cannot set the schema version", err) != 0)
+			goto done;
+		free(sql);
+		sql = NULL;
+		if (store_exec(db, "COMMIT", path, "cannot commit the schema migration", err) != 0)
+			goto done;
+		in_tx = 0;
+		if (version == 0)
+			log_debug("store: %s: schema version %d created", path, version + 1);
+		else
+			log_info("store: %s: schema migrated to version %d", path, version + 1);
+	}
+	if (store_exec(db, "COMMIT", path, "cannot end the schema check", err) != 0)
+		goto done;
+	in_tx = 0;
+	ret = 0;
+done:
+	sqlite3_finalize(stmt);
+	free(sql);
+	if (in_tx)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}
+
+/* Open the database, check it, migrate it and prepare the statements. */
+struct store *
+store_open(const char *path, char **err)
+{
+	struct store *st = NULL;
+	sqlite3 *db = NULL;
+	int memory;
+
+	*err = NULL;
+	if (path == NULL || *path == '\0') {
+		*err = xstrdup("no state database path given");
+		goto fail;
+	}
+	memory = strcmp(path, ":memory:") == 0;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		*err = xasprintf("cannot open state database %s: %s", path,
+		                 db ? sqlite3_errmsg(db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	if (store_exec(db, "PRAGMA busy_timeout = " STORE_BUSY_MS, path, "cannot set busy_timeout", err) != 0)
+		goto fail;
+	if (store_check(db, path, err) != 0)
+		goto fail;
+	if (!memory) {
+		sqlite3_stmt *stmt = NULL;
+		const char *mode = NULL;
+
+		if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL) == SQLITE_OK &&
+		    sqlite3_step(stmt) == SQLITE_ROW)
+			mode = (const char *)sqlite3_column_text(stmt, 0);
+		if (mode == NULL) {
+			*err = xasprintf("state database %s: cannot set journal_mode=WAL: %s", path,
+			                 sqlite3_errmsg(db));
+			sqlite3_finalize(stmt);
+			goto fail;
+		}
+		if (strcmp(mode, "wal") != 0)
+			log_warn("store: %s: journal_mode is %s, not wal", path, mode);
+		sqlite3_finalize(stmt);
+	}
+	if (store_exec(db, "PRAGMA synchronous = NORMAL", path, "cannot set synchronous", err) != 0 ||
+	    store_exec(db, "PRAGMA foreign_keys = ON", path, "cannot enable foreign keys", err) != 0)
+		goto fail;
+	if (store_migrate(db, path, err) != 0)
+		goto fail;
+
+	st = xcalloc(1, sizeof *st);
+	st->db = db;
+	st->path = xstrdup(path);
+	for (int i = 0; i < ST_COUNT; i++) {
+		if (sqlite3_prepare_v3(db, store_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) !=
+		    SQLITE_OK) {
+			*err = xasprintf("state database %s: cannot prepare statement %d: %s", path, i,
+			                 sqlite3_errmsg(db));
+			goto fail;
+		}
+	}
+	return st;
+fail:
+	if (st != NULL) {
+		store_close(st);
+	} else if (db != NULL) {
+		sqlite3_close(db);
+	}
+	return NULL;
+}
+
+/* Finalize every statement, let SQLite refresh its planner statistics,
+ * and close the connection. */
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	if (st->db != NULL)
+		sqlite3_exec(st->db, "PRAGMA optimize", NULL, NULL, NULL);
+	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
+		log_err("store: %s: close: %s", st->path, sqlite3_errmsg(st->db));
+	free(st->path);
+	free(st);
+}
+
+/* Reset a statement after use so it holds no read lock or bindings. */
+static void
+store_done(sqlite3_stmt *stmt)
+{
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+}
+
+/* Step once: SQLITE_ROW or SQLITE_DONE, or -1 with the error logged. */
+static int
+store_step(struct store *st, sqlite3_stmt *stmt, const char *what)
+{
+	int rc = sqlite3_step(stmt);
+
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc;
+	log_err("store: %s: %s", what, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+/* Run a statement without parameters or rows. */
+static int
+store_run(struct store *st, enum store_stmt s, const char *what)
+{
+	sqlite3_stmt *stmt = st->stmt[s];
+	int rc = store_step(st, stmt, what);
+
+	store_done(stmt);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Bind a string, or NULL. */
+static void
+store_bind_text(sqlite3_stmt *stmt, int idx, const char *s)
+{
+	if (s != NULL)
+		sqlite3_bind_text(stmt, idx, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(stmt, idx);
+}
+
+/* Bind a hash as a 16-byte blob, or NULL. */
+static void
+store_bind_hash(sqlite3_stmt *stmt, int idx, const struct item_hash *h)
+{
+	if (h != NULL)
+		sqlite3_bind_blob(stmt, idx, h->b, sizeof h->b, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(stmt, idx);
+}
+
+/* A copy of a text column, or NULL for SQL NULL. */
+static char *
+store_col_strdup(sqlite3_stmt *stmt, int col)
+{
+	const unsigned char *s = sqlite3_column_text(stmt, col);
+
+	return s != NULL ? xstrdup((const char *)s) : NULL;
+}
+
+/* Read a hash column; 0 when it is NULL or not 16 bytes. */
+static int
+store_col_hash(sqlite3_stmt *stmt, int col, struct item_hash *h)
+{
+	const void *p = sqlite3_column_blob(stmt, col);
+
+	if (p == NULL || sqlite3_column_bytes(stmt, col) != (int)sizeof h->b)
+		return 0;
+	memcpy(h->b, p, sizeof h->b);
+	return 1;
+}
+
+/* White space as item.c normalizes it. */
+static int
+store_is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Skip leading white space and measure without trailing white space. */
+static const char *
+store_trim(const char *s, size_t *len)
+{
+	size_t n;
+
+	if (s == NULL) {
+		*len = 0;
+		return "";
+	}
+	while (store_is_space(*s))
+		s++;
+	n = strlen(s);
+	while (n > 0 && store_is_space(s[n - 1]))
+		n--;
+	*len = n;
+	return s;
+}
+
+/* Whether a trimmed id can be published as atom:id: an absolute URI
+ * (scheme, colon, more) without white space; the same test item.c uses
+ * to decide that an id is global rather than feed-scoped. */
+static int
+store_id_is_uri(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	if (len == 0 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return 0;
+	while (i < len && s[i] != ':') {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '+' || c == '-' || c == '.'))
+			return 0;
+		i++;
+	}
+	if (i == len || i + 1 == len)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"')
+			return 0;
+	}
+	return 1;
+}
+
+/* Whether two texts are equal after normalization (NULL equals ""). */
+static int
+store_text_eq(const char *a, const char *b)
+{
+	size_t la, lb, i = 0, j = 0;
+
+	a = store_trim(a, &la);
+	b = store_trim(b, &lb);
+	while (i < la && j < lb) {
+		if (store_is_space(a[i]) && store_is_space(b[j])) {
+			while (i < la && store_is_space(a[i]))
+				i++;
+			while (j < lb && store_is_space(b[j]))
+				j++;
+			continue;
+		}
+		if (a[i] != b[j])
+			return 0;
+		i++;
+		j++;
+	}
+	return i == la && j == lb;
+}
+
+/* An item's own timestamp for update/stale: its updated, else published;
+ * 0 when the parser had to make the date up (ITEM_DATE_MISSING). */
+static time_t
+store_timestamp(time_t updated_src, time_t published, int date_flags)
+{
+	if (date_flags & ITEM_DATE_MISSING)
+		return 0;
+	if (updated_src > 0)
+		return updated_src;
+	return published > 0 ? published : 0;
+}
+
+/* Hash of the canonical link (the same bytes as a link identity); 0 when
+ * there is no usable http(s) link. */
+static int
+store_link_hash(const char *link, struct item_hash *out)
+{
+	XXH128_canonical_t c;
+	struct buf b;
+	char *canon;
+
+	if (link == NULL || (canon = url_canonical(link)) == NULL)
+		return 0;
+	buf_init(&b);
+	buf_puts(&b, "link:");
+	buf_append(&b, canon, strlen(canon) + 1);
+	XXH128_canonicalFromHash(&c, XXH3_128bits(b.data, b.len));
+	memcpy(out->b, c.digest, sizeof out->b);
+	buf_free(&b);
+	free(canon);
+	return 1;
+}
+
+/* The second identity of an item whose guid its feed reused: the first
+ * identity with the canonical link, or the normalized title without one. */
+static void
+store_reuse_identity(const struct item_hash *ident, const struct item *it, const struct item_hash *link_hash,
+                     struct item_hash *out)
+{
+	XXH128_canonical_t c;
+	struct buf b;
+	const char *t;
+	size_t tlen;
+
+	buf_init(&b);
+	buf_puts(&b, "reuse:");
+	buf_append(&b, (const char *)ident->b, sizeof ident->b);
+	if (link_hash != NULL) {
+		buf_puts(&b, "link:");
+		buf_append(&b, (const char *)link_hash->b, sizeof link_hash->b);
+	} else {
+		t = store_trim(it->title, &tlen);
+		buf_puts(&b, "title:");
+		buf_append(&b, t, tlen);
+	}
+	XXH128_canonicalFromHash(&c, XXH3_128bits(b.data, b.len));
+	memcpy(out->b, c.digest, sizeof out->b);
+	buf_free(&b);
+}
+
+/* Whether an item found by its id is really a different item under a
+ * reused guid: title AND link both differ from the stored one. A missing
+ * link on either side counts as differing only against a present one. */
+static int
+store_is_reuse(const struct store_row *row, const struct item *it, const struct item_hash *link_hash)
+{
+	int link_differs;
+
+	if (store_text_eq(row->title, it->title))
+		return 0;
+	if (link_hash == NULL && !row->has_link_hash)
+		link_differs = 0;
+	else if (link_hash == NULL || !row->has_link_hash)
+		link_differs = 1;
+	else
+		link_differs = memcmp(link_hash->b, row->link_hash.b, sizeof link_hash->b) != 0;
+	return link_differs;
+}
+
+/* Free what a row owns. */
+static void
+store_row_clear(struct store_row *row)
+{
+	free(row->feed);
+	free(row->title);
+	memset(row, 0, sizeof *row);
+}
+
+/* Look up one row with a find statement: 1 found, 0 not, -1 error. */
+static int
+store_find(struct store *st, enum store_stmt s, const struct item_hash *h, const char *feed,
+           struct store_row *row)
+{
+	sqlite3_stmt *stmt = st->stmt[s];
+	int rc;
+
+	store_bind_hash(stmt, 1, h);
+	if (feed != NULL)
+		store_bind_text(stmt, 2, feed);
+	rc = store_step(st, stmt, "find item");
+	if (rc == SQLITE_ROW) {
+		store_row_clear(row);
+		row->id = sqlite3_column_int64(stmt, 0);
+		row->feed = store_col_strdup(stmt, 1);
+		store_col_hash(stmt, 2, &row->content);
+		row->title = store_col_strdup(stmt, 3);
+		row->has_link_hash = store_col_hash(stmt, 4, &row->link_hash);
+		row->published = (time_t)sqlite3_column_int64(stmt, 5);
+		row->updated_src = (time_t)sqlite3_column_int64(stmt, 6);
+		row->date_flags = sqlite3_column_int(stmt, 7);
+		row->updated = (time_t)sqlite3_column_int64(stmt, 8);
+		if (row->feed == NULL)
+			row->feed = xstrdup("");
+	}
+	store_done(stmt);
+	return rc < 0 ? -1 : rc == SQLITE_ROW;
+}
+
+/* Find by identity hash: an item's own, else another source's alias. */
+static int
+store_find_identity(struct store *st, const struct item_hash *ident, struct store_row *row)
+{
+	int found = store_find(st, ST_FIND_IDENTITY, ident, NULL, row);
+
+	if (found == 0)
+		found = store_find(st, ST_FIND_ALIAS, ident, NULL, row);
+	return found;
+}
+
+/* Categories joined by newlines (a newline inside a term becomes a
+ * space); NULL when there are none. */
+static char *
+store_categories(const struct item *it)
+{
+	struct buf b;
+
+	if (it->ncategories == 0)
+		return NULL;
+	buf_init(&b);
+	for (size_t i = 0; i < it->ncategories; i++) {
+		size_t start;
+
+		if (i > 0)
+			buf_puts(&b, "\n");
+		start = b.len;
+		buf_puts(&b, it->categories[i] ? it->categories[i] : "");
+		for (size_t j = start; j < b.len; j++)
+			if (b.data[j] == '\n' || b.data[j] == '\r')
+				b.data[j] = ' ';
+	}
+	return buf_steal(&b);
+}
+
+/* Bind the fields insert and update share: ?2 link hash, ?3 content hash,
+ * ?8..?13 text, ?14 published, ?15 source updated, ?16 flags, ?18 updated. */
+static void
+store_bind_fields(sqlite3_stmt *stmt, const struct item *it, const struct item_hash *link_hash,
+                  const struct item_hash *content, time_t published, int date_flags, time_t updated)
+{
+	char *cats = store_categories(it);
+
+	store_bind_hash(stmt, 2, link_hash);
+	store_bind_hash(stmt, 3, content);
+	store_bind_text(stmt, 8, it->title);
+	store_bind_text(stmt, 9, it->link);
+	store_bind_text(stmt, 10, it->summary);
+	store_bind_text(stmt, 11, it->content);
+	store_bind_text(stmt, 12, it->author);
+	store_bind_text(stmt, 13, cats);
+	sqlite3_bind_int64(stmt, 14, (sqlite3_int64)published);
+	sqlite3_bind_int64(stmt, 15, (sqlite3_int64)it->updated);
+	sqlite3_bind_int(stmt, 16, date_flags);
+	sqlite3_bind_int64(stmt, 18, (sqlite3_int64)updated);
+	free(cats);
+}
+
+/* Write an item's enclosures, first deleting the old ones if replace. */
+static int
+store_enclosures_write(struct store *st, sqlite3_int64 id, const struct item *it, int replace)
+{
+	sqlite3_stmt *stmt = st->stmt[ST_ENC_DELETE];
+	int rc;
+
+	if (replace) {
+		sqlite3_bind_int64(stmt, 1, id);
+		rc = store_step(st, stmt, "delete enclosures");
+		store_done(stmt);
+		if (rc < 0)
+			return -1;
+	}
+	stmt = st->stmt[ST_ENC_INSERT];
+	for (size_t i = 0; i < it->nenclosures; i++) {
+		const struct enclosure *e = &it->enclosures[i];
+		if (e->url == NULL)
+			continue;
+		sqlite3_bind_int64(stmt, 1, id);
+		sqlite3_bind_int64(stmt, 2, (sqlite3_int64)i);
+		store_bind_text(stmt, 3, e->url);
+		store_bind_text(stmt, 4, e->type);
+		sqlite3_bind_int64(stmt, 5, e->length);
+		rc = store_step(st, stmt, "insert enclosure");
+		store_done(stmt);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Insert a new item. Its entry id is the source's id when that is a URI
+ * no other entry has taken, else urn:feedmux:<identity hash>. updated
+ * starts at the source's own date (updated, else published) so a backlog
+ * imported today does not all look changed today; first_seen without one. */
+static int
+store_insert(struct store *st, const char *feed, const struct item *it, const struct item_hash *ident,
+             const struct item_hash *link_hash, const struct item_hash *content, time_t now)
+{
+	sqlite3_stmt *stmt = NULL;
+	char *entry_id = NULL, *src_id = NULL;
+	const char *id;
+	size_t idlen;
+	time_t ts;
+	int rc, ret = -1;
+
+	id = store_trim(it->id, &idlen);
+	if (idlen > 0)
+		src_id = xstrndup(id, idlen);
+	if (src_id != NULL && store_id_is_uri(src_id, idlen)) {
+		stmt = st->stmt[ST_ENTRY_ID_TAKEN];
+		store_bind_text(stmt, 1, src_id);
+		rc = store_step(st, stmt, "check entry id");
+		store_done(stmt);
+		if (rc < 0)
+			goto done;
+		if (rc == SQLITE_DONE)
+			entry_id = xstrdup(src_id);
+	}
+	if (entry_id == NULL) {
+		char hex[33];
+		item_hash_hex(ident, hex);
+		entry_id = xasprintf("urn:feedmux:%s", hex);
+	}
+	ts = store_timestamp(it->updated, it->published, it->date_flags);
+	stmt = st->stmt[ST_ITEM_INSERT];
+	store_bind_hash(stmt, 1, ident);
+	store_bind_text(stmt, 4, feed);
+	store_bind_text(stmt, 5, entry_id);
+	store_bind_text(stmt, 6, src_id);
+	sqlite3_bind_int(stmt, 7, it->id_is_permalink ? 1 : 0);
+	store_bind_fields(stmt, it, link_hash, content, it->published, it->date_flags, ts > 0 ? ts : now);
+	sqlite3_bind_int64(stmt, 17, (sqlite3_int64)now);
+	rc = store_step(st, stmt, "insert item");
+	store_done(stmt);
+	if (rc < 0)
+		goto done;
+	if (store_enclosures_write(st, sqlite3_last_insert_rowid(st->db), it, 0) != 0)
+		goto done;
+	ret = 0;
+done:
+	free(entry_id);
+	free(src_id);
+	return ret;
+}
+
+/* Replace a stored item's fields with the offered ones. updated moves to
+ * the offered timestamp when that is later than the stored updated, else
+ * to now, and always forward. A made-up date (missing) does not replace a
+ * stored published date. The first source and entry id never change. */
+static int
+store_update(struct store *st, const struct store_row *row, const struct item *it,
+             const struct item_hash *link_hash, const struct item_hash *content, time_t now)
+{
+	sqlite3_stmt *stmt = st->stmt[ST_ITEM_UPDATE];
+	time_t ts = store_timestamp(it->updated, it->published, it->date_flags);
+	time_t published = it->published, updated;
+	int flags = it->date_flags, rc;
+
+	if ((it->date_flags & ITEM_DATE_MISSING) && row->published > 0) {
+		published = row->published;
+		flags = row->date_flags;
+	}
+	updated = ts > row->updated ? ts : now;
+	if (updated <= row->updated)
+		updated = row->updated + 1;
+	sqlite3_bind_int64(stmt, 1, row->id);
+	store_bind_fields(stmt, it, link_hash, content, published, flags, updated);
+	rc = store_step(st, stmt, "update item");
+	store_done(stmt);
+	if (rc < 0)
+		return -1;
+	return store_enclosures_write(st, row->id, it, 1);
+}
+
+/* Record that feed also carries item id, under that feed's identity. */
+static int
+store_source_add(struct store *st, sqlite3_int64 id, const char *feed, const struct item_hash *ident,
+                 time_t now)
+{
+	sqlite3_stmt *stmt = st->stmt[ST_SOURCE_ADD];
+	int rc;
+
+	sqlite3_bind_int64(stmt, 1, id);
+	store_bind_text(stmt, 2, feed);
+	store_bind_hash(stmt, 3, ident);
+	sqlite3_bind_int64(stmt, 4, (sqlite3_int64)now);
+	rc = store_step(st, stmt, "add item source");
+	store_done(stmt);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Same identity, different content: update or stale.
+ *  - both timestamps known: strictly newer is an update; older is stale,
+ *    and so is equal: a source that edits without moving its date does
+ *    not announce a change, and two feeds carrying different renditions
+ *    under one date would otherwise overwrite each other on every poll;
+ *  - only the offered one known: update (the source dates it now);
+ *  - only the stored one known: stale;
+ *  - neither known: an update when offered by the item's first feed,
+ *    whose content is then the only signal of change; stale from any
+ *    other feed, for the same flip-flop reason. */
+static enum store_outcome
+store_decide(const struct store_row *row, const char *feed, const struct item *it)
+{
+	time_t mine = store_timestamp(row->updated_src, row->published, row->date_flags);
+	time_t theirs = store_timestamp(it->updated, it->published, it->date_flags);
+
+	if (mine > 0 && theirs > 0)
+		return theirs > mine ? STORE_UPDATE : STORE_STALE;
+	if (theirs > 0)
+		return STORE_UPDATE;
+	if (mine > 0)
+		return STORE_STALE;
+	return strcmp(row->feed, feed) == 0 ? STORE_UPDATE : STORE_STALE;
+}
+
+/* Offer one item; see the top of the file for the decision. */
+int
+store_offer(struct store *st, const char *feed, const struct item *it, time_t now, enum store_outcome *out)
+{
+	struct item_hash ident, content, link_hash;
+	const struct item_hash *lh;
+	struct store_row row;
+	enum store_outcome o = STORE_NEW;
+	sqlite3_stmt *stmt;
+	size_t idlen;
+	int found, rc, ret = -1, in_savepoint = 0;
+
+	memset(&row, 0, sizeof row);
+	item_identity_hash(it, feed, &ident);
+	item_content_hash(it, &content);
+	lh = store_link_hash(it->link, &link_hash) ? &link_hash : NULL;
+
+	if (store_run(st, ST_SAVEPOINT, "savepoint") != 0)
+		goto done;
+	in_savepoint = 1;
+	stmt = st->stmt[ST_FEED_ENSURE];
+	store_bind_text(stmt, 1, feed);
+	rc = store_step(st, stmt, "add feed");
+	store_done(stmt);
+	if (rc < 0)
+		goto done;
+
+	if ((found = store_find_identity(st, &ident, &row)) < 0)
+		goto done;
+	store_trim(it->id, &idlen);
+	if (found && idlen > 0 && store_is_reuse(&row, it, lh)) {
+		store_reuse_identity(&ident, it, lh, &ident);
+		store_row_clear(&row);
+		if ((found = store_find_identity(st, &ident, &row)) < 0)
+			goto done;
+	}
+	if (!found && lh != NULL && (found = store_find(st, ST_FIND_LINK, lh, feed, &row)) < 0)
+		goto done;
+
+	if (!found) {
+		if (store_insert(st, feed, it, &ident, lh, &content, now) != 0)
+			goto done;
+		o = STORE_NEW;
+	} else {
+		if (strcmp(row.feed, feed) != 0 && store_source_add(st, row.id, feed, &ident, now) != 0)
+			goto done;
+		if (memcmp(row.content.b, content.b, sizeof content.b) == 0)
+			o = STORE_DUPLICATE;
+		else
+			o = store_decide(&row, feed, it);
+		if (o == STORE_UPDATE && store_update(st, &row, it, lh, &content, now) != 0)
+			goto done;
+	}
+	if (store_run(st, ST_RELEASE, "release savepoint") != 0)
+		goto done;
+	in_savepoint = 0;
+	st->counts[o]++;
+	*out = o;
+	ret = 0;
+done:
+	if (in_savepoint) {
+		store_run(st, ST_ROLLBACK_TO, "roll back item");
+		store_run(st, ST_RELEASE, "release savepoint");
+		log_err("store: feed %s: item not stored", feed);
+	}
+	store_row_clear(&row);
+	return ret;
+}
+
+/* Decisions counted since open. */
+uint64_t
+store_count(const struct store *st, enum store_outcome o)
+{
+	if ((int)o < 0 || o >= STORE_OUTCOMES)
+		return 0;
+	return st->counts[o];
+}
+
+/* Start the transaction for one fetched feed. */
+int
+store_begin(struct store *st)
+{
+	return store_run(st, ST_BEGIN, "begin");
+}
+
+/* Commit; on failure the transaction is rolled back, so the connection is
+ * never left inside one. */
+int
+store_commit(struct store *st)
+{
+	if (store_run(st, ST_COMMIT, "commit") == 0)
+		return 0;
+	store_rollback(st);
+	return -1;
+}
+
+/* Roll back the open transaction, if any. */
+void
+store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		store_run(st, ST_ROLLBACK, "rollback");
+}
+
+/* The validators saved for feed; both NULL when none (caller frees). */
+int
+store_feed_get_validators(struct store *st, const char *feed, char **etag, char **last_modified)
+{
+	sqlite3_stmt *stmt = st->stmt[ST_FEED_GET_VALIDATORS];
+	int rc;
+
+	*etag = NULL;
+	*last_modified = NULL;
+	store_bind_text(stmt, 1, feed);
+	rc = store_step(st, stmt, "get validators");
+	if (rc == SQLITE_ROW) {
+		*etag = store_col_strdup(stmt, 0);
+		*last_modified = store_col_strdup(stmt, 1);
+	}
+	store_done(stmt);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Save the validators of feed's last 200 response (NULL clears one); a
+ * NULL url keeps the stored one. */
+int
+store_feed_set_validators(struct store *st, const char *feed, const char *url, const char *etag,
+                          const char *last_modified)
+{
+	sqlite3_stmt *stmt = st->stmt[ST_FEED_SET_VALIDATORS];
+	int rc;
+
+	store_bind_text(stmt, 1, feed);
+	store_bind_text(stmt, 2, url);
+	store_bind_text(stmt, 3, etag);
+	store_bind_text(stmt, 4, last_modified);
+	rc = store_step(st, stmt, "set validators");
+	store_done(stmt);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Save feed-level metadata for atom:source. */
+int
+store_feed_set_meta(struct store *st, const char *feed, const struct feed_meta *m)
+{
+	sqlite3_stmt *stmt = st->stmt[ST_FEED_SET_META];
+	int rc;
+
+	store_bind_text(stmt, 1, feed);
+	store_bind_text(stmt, 2, m ? m->title : NULL);
+	store_bind_text(stmt, 3, m ? m->link : NULL);
+	store_bind_text(stmt, 4, m ? m->id : NULL);
+	sqlite3_bind_int64(stmt, 5, m ? (sqlite3_int64)m->updated : 0);
+	rc = store_step(st, stmt, "set feed metadata");
+	store_done(stmt);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Load an item's enclosures in order. */
+static int
+store_enclosures_read(struct store *st, sqlite3_int64 id, struct item *it)
+{
+	sqlite3_stmt *stmt = st->stmt[ST_ENC_SELECT];
+	int rc;
+
+	sqlite3_bind_int64(stmt, 1, id);
+	while ((rc = store_step(st, stmt, "read enclosures")) == SQLITE_ROW)
+		item_add_enclosure(it, (const char *)sqlite3_column_text(stmt, 0),
+		                   (const char *)sqlite3_column_text(stmt, 1), sqlite3_column_int64(stmt, 2));
+	store_done(stmt);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Split newline-joined categories into the item. */
+static void
+store_categories_split(struct item *it, const char *s)
+{
+	while (s != NULL && *s != '\0') {
+		size_t len = strcspn(s, "\n");
+		char *term = xstrndup(s, len);
+		item_add_category(it, term);
+		free(term);
+		s += len;
+		if (*s == '\n')
+			s++;
+	}
+}
+
+/* Walk entries newest first. limit 0 walks none. fn must not change the
+ * store or walk it again (a nested walk fails). */
+int
+store_foreach_entry(struct store *st, time_t since, size_t limit, store_entry_fn fn, void *arg)
+{
+	sqlite3_stmt *stmt = st->stmt[ST_FOREACH];
+	struct store_entry e;
+	struct feed_meta meta;
+	struct item *it = NULL;
+	char *feed = NULL, *entry_id = NULL, *cats = NULL;
+	int rc, ret = -1;
+
+	memset(&meta, 0, sizeof meta);
+	if (st->walking) {
+		log_err("store: nested store_foreach_entry");
+		return -1;
+	}
+	if (limit == 0)
+		return 0;
+	st->walking = 1;
+	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)since);
+	sqlite3_bind_int64(stmt, 2, limit > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
+	while ((rc = store_step(st, stmt, "walk entries")) == SQLITE_ROW) {
+		sqlite3_int64 id = sqlite3_column_int64(stmt, 0);
+		int stop;
+
+		it = item_new();
+		feed = store_col_strdup(stmt, 1);
+		entry_id = store_col_strdup(stmt, 2);
+		it->id = store_col_strdup(stmt, 3);
+		it->id_is_permalink = sqlite3_column_int(stmt, 4);
+		it->title = store_col_strdup(stmt, 5);
+		it->link = store_col_strdup(stmt, 6);
+		it->summary = store_col_strdup(stmt, 7);
+		it->content = store_col_strdup(stmt, 8);
+		it->author = store_col_strdup(stmt, 9);
+		cats = store_col_strdup(stmt, 10);
+		store_categories_split(it, cats);
+		it->published = (time_t)sqlite3_column_int64(stmt, 11);
+		it->updated = (time_t)sqlite3_column_int64(stmt, 12);
+		it->date_flags = sqlite3_column_int(stmt, 13);
+		meta.title = store_col_strdup(stmt, 16);
+		meta.link = store_col_strdup(stmt, 17);
+		meta.id = store_col_strdup(stmt, 18);
+		meta.updated = (time_t)sqlite3_column_int64(stmt, 19);
+		e.item = it;
+		e.feed_name = feed;
+		e.entry_id = entry_id;
+		e.first_seen = (time_t)sqlite3_column_int64(stmt, 14);
+		e.updated = (time_t)sqlite3_column_int64(stmt, 15);
+		e.source = &meta;
+		if (store_enclosures_read(st, id, it) != 0)
+			goto done;
+		stop = fn(arg, &e);
+		item_free(it);
+		it = NULL;
+		feed_meta_clear(&meta);
+		free(feed);
+		free(entry_id);
+		free(cats);
+		feed = entry_id = cats = NULL;
+		if (stop)
+			break;
+	}
+	if (rc < 0)
+		goto done;
+	ret = 0;
+done:
+	store_done(stmt);
+	item_free(it);
+	feed_meta_clear(&meta);
+	free(feed);
+	free(entry_id);
+	free(cats);
+	st->walking = 0;
+	return ret;
+}
