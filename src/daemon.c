@@ -260,6 +260,7 @@ daemon_main(const char *config_path, enum daemon_mode mode)
 	char *err = NULL;
 	uint64_t wd;
 	struct timespec ts;
+	int nfds;
 
 	memset(&d, 0, sizeof d);
 	d.exit_code = 1;
@@ -303,8 +304,9 @@ daemon_main(const char *config_path, enum daemon_mode mode)
 		goto done;
 	}
 
-	if (d.cfg->listen.n > 0 || notify_listen_fds() > 0) {
-		d.http = http_server_new(d.base, d.cfg, d.pub, notify_listen_fds(), &err);
+	nfds = notify_listen_fds(); /* reads and clears LISTEN_FDS: ask once */
+	if (d.cfg->listen.n > 0 || nfds > 0) {
+		d.http = http_server_new(d.base, d.cfg, d.pub, nfds, &err);
 		if (d.http == NULL) {
 			log_err("%s", err);
 			goto done;
