@@ -22,8 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
+#include "buf.h"
 #include "url.h"
 #include "xalloc.h"
 
@@ -181,6 +183,7 @@ static void config_set_list(struct config_ctx *ctx, const struct config_key *k, 
 			    const char *value);
 static int config_check_listen(struct config_ctx *ctx, const char *addr);
 static int config_check_url(struct config_ctx *ctx, const struct config_key *k, const char *value);
+static char *config_file_url(const char *dir, const char *rel);
 static int config_parse_number(const char *s, long *out);
 static int config_parse_bool(const char *s);
 static void config_fmt_duration(char *out, size_t n, long secs);
@@ -737,7 +740,6 @@ config_set(struct config_ctx *ctx, const struct config_key *k, const char *value
 		config_error(ctx, ctx->lineno,
 			     "indented line continues '%s', which takes one value (remove the indentation)",
 			     k->name);
-		ctx->cont = NULL;
 		return;
 	}
 	if (cont && strchr(value, '=') != NULL) {
@@ -776,7 +778,10 @@ config_set(struct config_ctx *ctx, const struct config_key *k, const char *value
 		}
 		if ((k->type == CT_HTTP_URL || k->type == CT_FEED_URL) && !config_check_url(ctx, k, value))
 			return;
-		copy = xstrdup(value);
+		if (k->type == CT_FEED_URL && strncasecmp(value, "file:", 5) == 0 && value[5] != '/')
+			copy = config_file_url(ctx->dir, value + 5);
+		else
+			copy = xstrdup(value);
 		if (field == &ctx->cfg->base_url && copy[strlen(copy) - 1] != '/') {
 			char *slashed = xasprintf("%s/", copy);
 			free(copy);
@@ -1004,13 +1009,13 @@ config_check_url(struct config_ctx *ctx, const struct config_key *k, const char 
 {
 	CURLU *u = NULL;
 	char *scheme = NULL;
-	int ok = 0, want_file = k->type == CT_FEED_URL;
+	int ok = 0, want_file = k->type == CT_FEED_URL, field_is_base = strcmp(k->name, "base_url") == 0;
 	const char *kinds = want_file ? "an absolute http, https or file: URL" : "an absolute http or https URL";
 
 	if (strstr(value, "://") == NULL && strncasecmp(value, "file:", 5) != 0 && strchr(value, '.') != NULL &&
 	    strchr(value, ' ') == NULL) {
-		config_error(ctx, ctx->lineno, "'%s' must be %s (did you mean 'https://%s'?)", k->name, kinds,
-			     value);
+		config_error(ctx, ctx->lineno, "'%s' must be %s (did you mean '%s://%s'?)", k->name, kinds,
+			     field_is_base ? "http" : "https", value);
 		goto done;
 	}
 	u = curl_url();
@@ -1032,6 +1037,26 @@ done:
 	curl_free(scheme);
 	curl_url_cleanup(u);
 	return ok;
+}
+
+/* The absolute file: URL for rel, a path relative to dir. */
+static char *
+config_file_url(const char *dir, const char *rel)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_puts(&b, "file://");
+	for (const char *p = dir; *p; p++) {
+		if (isalnum((unsigned char)*p) || strchr("/-._~!$&'()*+,;=:@", *p) != NULL)
+			buf_append(&b, p, 1);
+		else
+			buf_printf(&b, "%%%02X", (unsigned char)*p);
+	}
+	if (b.data[b.len - 1] != '/')
+		buf_puts(&b, "/");
+	buf_puts(&b, rel);
+	return buf_steal(&b);
 }
 
 /* A strict non-negative decimal: digits only, no sign, no overflow. */

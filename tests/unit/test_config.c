@@ -431,6 +431,15 @@ test_relative_paths(void **state)
 	free(want);
 	config_free(cfg);
 
+	/* A file: URL with a relative path, too. */
+	cfg = load_ok(fx, "[feed local]\nurl = file:feeds/local.xml\n[feed abs]\nurl = file:///srv/x.xml\n");
+	want = xasprintf("file://%s/feeds/local.xml", real);
+	if (strchr(real, ' ') == NULL && strchr(real, '%') == NULL)
+		assert_string_equal(cfg->feeds[0].url, want);
+	free(want);
+	assert_string_equal(cfg->feeds[1].url, "file:///srv/x.xml");
+	config_free(cfg);
+
 	cfg = load_ok(fx, "[feedmux]\nstate = :memory:\noutput_dir = /srv/out\n");
 	assert_string_equal(cfg->state, ":memory:");
 	assert_string_equal(cfg->output_dir, "/srv/out");
@@ -575,6 +584,7 @@ test_errors_keys(void **state)
 	    "10: expected 'key = value', '[section]' or a comment",
 	    "11: missing key name before '='",
 	    "14: indented line continues 'url', which takes one value (remove the indentation)",
+	    "15: indented line continues 'url', which takes one value (remove the indentation)",
 	    "16: unknown key 'topic' (did you mean 'topics'?)",
 	    "17: unknown key 'match' in [feed NAME] (it belongs in [topic NAME])",
 	    "18: topic 't' has no match terms and no feed lists it in topics, so it would always be empty",
@@ -599,7 +609,7 @@ test_errors_keys(void **state)
 		      "[feed a]\n"
 		      "url = https://example.org/a\n"
 		      "  title = A\n"
-		      "  title = B\n" /* reported once */
+		      "  title = B\n"
 		      "topic = t\n"
 		      "match = x\n"
 		      "[topic t]\n"
