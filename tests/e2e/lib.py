@@ -171,8 +171,13 @@ class FixtureServer:
         return self.base + "/" + path.lstrip("/")
 
     def requests(self):
-        """The request log so far: a list of dicts (see server.py)."""
+        """The request log: a list of dicts (see server.py), read once the
+        server has no request in flight (or after its 10 s bound)."""
         import json
+        try:
+            fetch(self.url("_fixture/idle"), timeout=15)
+        except OSError:
+            pass
         if not os.path.exists(self.log):
             return []
         with open(self.log, encoding="utf-8") as f:
