@@ -130,23 +130,23 @@ static const struct config_key config_keys[] = {
 #define NKEYS (sizeof config_keys / sizeof config_keys[0])
 
 struct config_ctx {
-	const char *path; /* as given, for messages */
-	char *dir;        /* absolute directory of the file */
+	char *dir; /* absolute directory of the file */
 	FILE *fp;
 	char *raw;
 	size_t rawcap;
 	int lineno;
+	int read_errno; /* errno when reading stopped */
 
 	/* The line being handed to inih. */
 	enum config_line kind;
-	char *key;      /* its key, as written (inih truncates long ones) */
-	char *override; /* its value, when the line is too long for inih */
-	int in_key;     /* a key line was seen since the last section (inih's prev_name) */
+	char *key;                     /* its key, as written (inih truncates long ones) */
+	char *override;                /* its value, when the line is too long for inih */
+	int in_key;                    /* a key line was seen since the last section (inih's prev_name) */
 	const struct config_key *cont; /* key that continuation lines extend */
 
 	enum config_section sect;
-	size_t cur;    /* index of the current topic or feed */
-	int *lines;    /* line where each key of the current section was set */
+	size_t cur; /* index of the current topic or feed */
+	int *lines; /* line where each key of the current section was set */
 	int global_lines[NKEYS];
 	int sect_lines[NKEYS];
 	int global_line; /* line of [feedmux], 0 when absent */
@@ -180,7 +180,7 @@ static void config_key_unknown(struct config_ctx *ctx, const char *name);
 static void *config_field(struct config_ctx *ctx, const struct config_key *k);
 static void config_set(struct config_ctx *ctx, const struct config_key *k, const char *value, int cont);
 static void config_set_list(struct config_ctx *ctx, const struct config_key *k, struct strlist *l,
-			    const char *value);
+                            const char *value);
 static int config_check_listen(struct config_ctx *ctx, const char *addr);
 static int config_check_url(struct config_ctx *ctx, const struct config_key *k, const char *value);
 static char *config_file_url(const char *dir, const char *rel);
@@ -363,9 +363,12 @@ config_read_line(char *line, int num, void *stream)
 	free(ctx->override);
 	ctx->override = NULL;
 	ctx->kind = LINE_OTHER;
+	errno = 0;
 	len = getline(&ctx->raw, &ctx->rawcap, ctx->fp);
-	if (len < 0)
+	if (len < 0) {
+		ctx->read_errno = errno;
 		return NULL;
+	}
 	ctx->lineno++;
 	text = ctx->raw;
 	if ((size_t)len != strlen(text)) {
@@ -470,7 +473,7 @@ config_section_line(struct config_ctx *ctx, char *s)
 		}
 		if (ctx->global_line) {
 			config_error(ctx, ctx->lineno, "duplicate section [feedmux] (first at line %d)",
-				     ctx->global_line);
+			             ctx->global_line);
 			return;
 		}
 		ctx->global_line = ctx->lineno;
@@ -482,15 +485,16 @@ config_section_line(struct config_ctx *ctx, char *s)
 		hint = config_closest(inner, types, sizeof types / sizeof types[0]);
 		if (hint == NULL)
 			config_error(ctx, ctx->lineno,
-				     "unknown section '[%s%s%s]' (sections are [feedmux], [topic NAME] "
-				     "and [feed NAME])",
-				     inner, *name ? " " : "", name);
+			             "unknown section '[%s%s%s]' (sections are [feedmux], [topic NAME] "
+			             "and [feed NAME])",
+			             inner, *name ? " " : "", name);
 		else if (strcmp(hint, "feedmux") == 0 || *name)
-			config_error(ctx, ctx->lineno, "unknown section '[%s%s%s]' (did you mean '[%s%s%s]'?)",
-				     inner, *name ? " " : "", name, hint, *name ? " " : "", name);
+			config_error(ctx, ctx->lineno,
+			             "unknown section '[%s%s%s]' (did you mean '[%s%s%s]'?)", inner,
+			             *name ? " " : "", name, hint, *name ? " " : "", name);
 		else
 			config_error(ctx, ctx->lineno, "unknown section '[%s]' (did you mean '[%s NAME]'?)",
-				     inner, hint);
+			             inner, hint);
 		return;
 	}
 	if (*name == '\0') {
@@ -499,16 +503,16 @@ config_section_line(struct config_ctx *ctx, char *s)
 	}
 	if (!config_name_valid(name)) {
 		config_error(ctx, ctx->lineno,
-			     "invalid %s name '%s' (use 1 to %d letters, digits, '.', '_' or '-')", inner,
-			     name, CONFIG_NAME_MAX);
+		             "invalid %s name '%s' (use 1 to %d letters, digits, '.', '_' or '-')", inner,
+		             name, CONFIG_NAME_MAX);
 		return;
 	}
 
 	if (strcmp(inner, "topic") == 0) {
 		for (i = 0; i < cfg->ntopics; i++) {
 			if (strcmp(cfg->topics[i].name, name) == 0) {
-				config_error(ctx, ctx->lineno, "duplicate topic '%s' (first at line %d)", name,
-					     cfg->topics[i].line);
+				config_error(ctx, ctx->lineno, "duplicate topic '%s' (first at line %d)",
+				             name, cfg->topics[i].line);
 				return;
 			}
 		}
@@ -529,7 +533,7 @@ config_section_line(struct config_ctx *ctx, char *s)
 	for (i = 0; i < cfg->nfeeds; i++) {
 		if (strcmp(cfg->feeds[i].name, name) == 0) {
 			config_error(ctx, ctx->lineno, "duplicate feed '%s' (first at line %d)", name,
-				     cfg->feeds[i].line);
+			             cfg->feeds[i].line);
 			return;
 		}
 	}
@@ -638,7 +642,7 @@ config_key_unknown(struct config_ctx *ctx, const char *name)
 	for (size_t i = 0; i < NKEYS; i++) {
 		if (strcmp(config_keys[i].name, name) == 0) {
 			config_error(ctx, ctx->lineno, "unknown key '%s' in %s (it belongs in %s)", name,
-				     where[ctx->sect], where[config_keys[i].sect]);
+			             where[ctx->sect], where[config_keys[i].sect]);
 			return;
 		}
 	}
@@ -680,8 +684,8 @@ config_handler(void *user, const char *section, const char *name, const char *va
 		return 1;
 	if (ctx->sect == SECT_NONE) {
 		if (config_key_find(SECT_GLOBAL, ctx->key) != NULL)
-			config_error(ctx, ctx->lineno, "key '%s' is outside any section (add [feedmux] above it)",
-				     ctx->key);
+			config_error(ctx, ctx->lineno,
+			             "key '%s' is outside any section (add [feedmux] above it)", ctx->key);
 		else
 			config_error(ctx, ctx->lineno, "key '%s' is outside any section", ctx->key);
 		return 1;
@@ -694,7 +698,7 @@ config_handler(void *user, const char *section, const char *name, const char *va
 	idx = (size_t)(k - config_keys);
 	if (ctx->lines[idx] != 0) {
 		config_error(ctx, ctx->lineno, "duplicate key '%s' (first set at line %d)", k->name,
-			     ctx->lines[idx]);
+		             ctx->lines[idx]);
 		return 1;
 	}
 	ctx->lines[idx] = ctx->lineno;
@@ -738,13 +742,14 @@ config_set(struct config_ctx *ctx, const struct config_key *k, const char *value
 
 	if (cont && k->type != CT_LIST && k->type != CT_LISTEN) {
 		config_error(ctx, ctx->lineno,
-			     "indented line continues '%s', which takes one value (remove the indentation)",
-			     k->name);
+		             "indented line continues '%s', which takes one value (remove the indentation)",
+		             k->name);
 		return;
 	}
 	if (cont && strchr(value, '=') != NULL) {
 		config_error(ctx, ctx->lineno,
-			     "indented line continues '%s' (remove the indentation if this is a key)", k->name);
+		             "indented line continues '%s' (remove the indentation if this is a key)",
+		             k->name);
 		return;
 	}
 	for (const char *p = value; *p; p++) {
@@ -769,10 +774,11 @@ config_set(struct config_ctx *ctx, const struct config_key *k, const char *value
 				while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
 					p++;
 			if (p == value || *p != ':' || p[1] == '\0' || strpbrk(value, " \t") != NULL) {
-				config_error(ctx, ctx->lineno,
-					     "'%s' must be an absolute URI such as 'tag:example.org,2024:feedmux' "
-					     "(got '%s')",
-					     k->name, value);
+				config_error(
+				    ctx, ctx->lineno,
+				    "'%s' must be an absolute URI such as 'tag:example.org,2024:feedmux' "
+				    "(got '%s')",
+				    k->name, value);
 				return;
 			}
 		}
@@ -795,7 +801,7 @@ config_set(struct config_ctx *ctx, const struct config_key *k, const char *value
 			copy = xstrdup(value);
 		else
 			copy = xasprintf("%s%s%s", ctx->dir, ctx->dir[strlen(ctx->dir) - 1] == '/' ? "" : "/",
-					 value);
+			                 value);
 		free(*(char **)field);
 		*(char **)field = copy;
 		break;
@@ -806,16 +812,17 @@ config_set(struct config_ctx *ctx, const struct config_key *k, const char *value
 	case CT_DURATION:
 		n = config_parse_duration(value);
 		if (n < 0) {
-			config_error(ctx, ctx->lineno,
-				     "invalid duration '%s' for '%s' (use a number with s, m, h or d, e.g. 30m)",
-				     value, k->name);
+			config_error(
+			    ctx, ctx->lineno,
+			    "invalid duration '%s' for '%s' (use a number with s, m, h or d, e.g. 30m)",
+			    value, k->name);
 			return;
 		}
 		if (n < k->min || n > k->max) {
 			config_fmt_duration(lo, sizeof lo, k->min);
 			config_fmt_duration(hi, sizeof hi, k->max);
-			config_error(ctx, ctx->lineno, "'%s' must be between %s and %s (got %s)", k->name, lo, hi,
-				     value);
+			config_error(ctx, ctx->lineno, "'%s' must be between %s and %s (got %s)", k->name, lo,
+			             hi, value);
 			return;
 		}
 		*(long *)field = n;
@@ -823,17 +830,18 @@ config_set(struct config_ctx *ctx, const struct config_key *k, const char *value
 	case CT_SIZE:
 		n = config_parse_size(value);
 		if (n < 0) {
-			config_error(ctx, ctx->lineno,
-				     "invalid size '%s' for '%s' (use a number of bytes with an optional k, M "
-				     "or G, e.g. 16M)",
-				     value, k->name);
+			config_error(
+			    ctx, ctx->lineno,
+			    "invalid size '%s' for '%s' (use a number of bytes with an optional k, M "
+			    "or G, e.g. 16M)",
+			    value, k->name);
 			return;
 		}
 		if (n < k->min || n > k->max) {
 			config_fmt_size(lo, sizeof lo, k->min);
 			config_fmt_size(hi, sizeof hi, k->max);
-			config_error(ctx, ctx->lineno, "'%s' must be between %s and %s (got %s)", k->name, lo, hi,
-				     value);
+			config_error(ctx, ctx->lineno, "'%s' must be between %s and %s (got %s)", k->name, lo,
+			             hi, value);
 			return;
 		}
 		*(long *)field = n;
@@ -845,7 +853,7 @@ config_set(struct config_ctx *ctx, const struct config_key *k, const char *value
 		}
 		if (n < k->min || n > k->max) {
 			config_error(ctx, ctx->lineno, "'%s' must be between %ld and %ld (got %s)", k->name,
-				     k->min, k->max, value);
+			             k->min, k->max, value);
 			return;
 		}
 		*(long *)field = n;
@@ -854,8 +862,8 @@ config_set(struct config_ctx *ctx, const struct config_key *k, const char *value
 		b = config_parse_bool(value);
 		if (b < 0) {
 			config_error(ctx, ctx->lineno,
-				     "invalid boolean '%s' for '%s' (use yes/no, true/false, on/off or 1/0)",
-				     value, k->name);
+			             "invalid boolean '%s' for '%s' (use yes/no, true/false, on/off or 1/0)",
+			             value, k->name);
 			return;
 		}
 		*(int *)field = b;
@@ -871,8 +879,8 @@ config_set(struct config_ctx *ctx, const struct config_key *k, const char *value
 			return;
 		}
 		if (d <= 0.0 || d > 1.0) {
-			config_error(ctx, ctx->lineno,
-				     "'%s' must be greater than 0 and at most 1 (got %s)", k->name, value);
+			config_error(ctx, ctx->lineno, "'%s' must be greater than 0 and at most 1 (got %s)",
+			             k->name, value);
 			return;
 		}
 		*(double *)field = d;
@@ -931,13 +939,13 @@ config_check_listen(struct config_ctx *ctx, const char *addr)
 		}
 		host = xstrndup(addr + 1, (size_t)(end - addr - 1));
 		if (inet_pton(AF_INET6, host, bin) != 1) {
-			config_error(ctx, ctx->lineno, "invalid IPv6 address '%s' in listen address '%s'", host,
-				     addr);
+			config_error(ctx, ctx->lineno, "invalid IPv6 address '%s' in listen address '%s'",
+			             host, addr);
 			goto done;
 		}
 		if (end[1] != ':') {
-			config_error(ctx, ctx->lineno, "listen address '%s' has no port (use [%s]:PORT)", addr,
-				     host);
+			config_error(ctx, ctx->lineno, "listen address '%s' has no port (use [%s]:PORT)",
+			             addr, host);
 			goto done;
 		}
 		port = end + 2;
@@ -945,19 +953,21 @@ config_check_listen(struct config_ctx *ctx, const char *addr)
 		const char *colon = strrchr(addr, ':');
 		if (colon == NULL) {
 			config_error(ctx, ctx->lineno,
-				     "listen address '%s' has no port (use HOST:PORT, e.g. 127.0.0.1:8080)", addr);
+			             "listen address '%s' has no port (use HOST:PORT, e.g. 127.0.0.1:8080)",
+			             addr);
 			goto done;
 		}
 		host = xstrndup(addr, (size_t)(colon - addr));
 		port = colon + 1;
 		if (strchr(host, ':') != NULL) {
 			config_error(ctx, ctx->lineno,
-				     "IPv6 listen address '%s' needs brackets, e.g. [::1]:8080", addr);
+			             "IPv6 listen address '%s' needs brackets, e.g. [::1]:8080", addr);
 			goto done;
 		}
 		if (*host == '\0') {
 			config_error(ctx, ctx->lineno,
-				     "listen address '%s' has no host (use *:%s for all addresses)", addr, port);
+			             "listen address '%s' has no host (use *:%s for all addresses)", addr,
+			             port);
 			goto done;
 		}
 		if (strcmp(host, "*") != 0) {
@@ -979,8 +989,8 @@ config_check_listen(struct config_ctx *ctx, const char *addr)
 				}
 			}
 			if (bad) {
-				config_error(ctx, ctx->lineno, "invalid host '%s' in listen address '%s'", host,
-					     addr);
+				config_error(ctx, ctx->lineno, "invalid host '%s' in listen address '%s'",
+				             host, addr);
 				goto done;
 			}
 		}
@@ -989,12 +999,13 @@ config_check_listen(struct config_ctx *ctx, const char *addr)
 		if (*port == '\0')
 			config_error(ctx, ctx->lineno, "listen address '%s' has no port", addr);
 		else
-			config_error(ctx, ctx->lineno, "invalid port '%s' in listen address '%s'", port, addr);
+			config_error(ctx, ctx->lineno, "invalid port '%s' in listen address '%s'", port,
+			             addr);
 		goto done;
 	}
 	if (n < 1 || n > 65535) {
 		config_error(ctx, ctx->lineno, "port %s out of range (1-65535) in listen address '%s'", port,
-			     addr);
+		             addr);
 		goto done;
 	}
 	ok = 1;
@@ -1010,12 +1021,13 @@ config_check_url(struct config_ctx *ctx, const struct config_key *k, const char 
 	CURLU *u = NULL;
 	char *scheme = NULL;
 	int ok = 0, want_file = k->type == CT_FEED_URL, field_is_base = strcmp(k->name, "base_url") == 0;
-	const char *kinds = want_file ? "an absolute http, https or file: URL" : "an absolute http or https URL";
+	const char *kinds =
+	    want_file ? "an absolute http, https or file: URL" : "an absolute http or https URL";
 
-	if (strstr(value, "://") == NULL && strncasecmp(value, "file:", 5) != 0 && strchr(value, '.') != NULL &&
-	    strchr(value, ' ') == NULL) {
+	if (strstr(value, "://") == NULL && strncasecmp(value, "file:", 5) != 0 &&
+	    strchr(value, '.') != NULL && strchr(value, ' ') == NULL) {
 		config_error(ctx, ctx->lineno, "'%s' must be %s (did you mean '%s://%s'?)", k->name, kinds,
-			     field_is_base ? "http" : "https", value);
+		             field_is_base ? "http" : "https", value);
 		goto done;
 	}
 	u = curl_url();
@@ -1216,7 +1228,7 @@ config_check_all(struct config_ctx *ctx)
 		config_fmt_duration(a, sizeof a, cfg->min_interval);
 		config_fmt_duration(b, sizeof b, cfg->max_interval);
 		config_error(ctx, lmin > lmax ? lmin : lmax,
-			     "min_interval (%s) is greater than max_interval (%s)", a, b);
+		             "min_interval (%s) is greater than max_interval (%s)", a, b);
 		bounds_ok = 0;
 	}
 	if (bounds_ok && (cfg->interval < cfg->min_interval || cfg->interval > cfg->max_interval)) {
@@ -1225,21 +1237,22 @@ config_check_all(struct config_ctx *ctx)
 		config_fmt_duration(a, sizeof a, cfg->interval);
 		config_fmt_duration(b, sizeof b, below ? cfg->min_interval : cfg->max_interval);
 		config_error(ctx, lint > lb ? lint : lb, "interval (%s) is %s %s (%s)", a,
-			     below ? "less than" : "greater than", below ? "min_interval" : "max_interval", b);
+		             below ? "less than" : "greater than", below ? "min_interval" : "max_interval",
+		             b);
 	}
 	if (cfg->keep < cfg->max_age) {
 		config_fmt_duration(a, sizeof a, cfg->keep);
 		config_fmt_duration(b, sizeof b, cfg->max_age);
 		config_error(ctx, lkeep > lage ? lkeep : lage,
-			     "keep (%s) is less than max_age (%s); items must be kept at least as long as "
-			     "they are shown",
-			     a, b);
+		             "keep (%s) is less than max_age (%s); items must be kept at least as long as "
+		             "they are shown",
+		             a, b);
 	}
 	if (cfg->connect_timeout > cfg->timeout) {
 		config_fmt_duration(a, sizeof a, cfg->connect_timeout);
 		config_fmt_duration(b, sizeof b, cfg->timeout);
-		config_error(ctx, lct > lto ? lct : lto, "connect_timeout (%s) is greater than timeout (%s)", a,
-			     b);
+		config_error(ctx, lct > lto ? lct : lto, "connect_timeout (%s) is greater than timeout (%s)",
+		             a, b);
 	}
 
 	tnames = xcalloc(cfg->ntopics + 1, sizeof *tnames);
@@ -1254,8 +1267,9 @@ config_check_all(struct config_ctx *ctx)
 			config_error(ctx, f->line, "feed '%s' has no url", f->name);
 		for (size_t j = 0; f->url != NULL && j < i; j++) {
 			if (cfg->feeds[j].url != NULL && strcmp(cfg->feeds[j].url, f->url) == 0) {
-				config_error(ctx, fl->url, "feed '%s' has the same url as feed '%s' (line %d)",
-					     f->name, cfg->feeds[j].name, cfg->feeds[j].line);
+				config_error(ctx, fl->url,
+				             "feed '%s' has the same url as feed '%s' (line %d)", f->name,
+				             cfg->feeds[j].name, cfg->feeds[j].line);
 				break;
 			}
 		}
@@ -1265,8 +1279,8 @@ config_check_all(struct config_ctx *ctx)
 			config_fmt_duration(a, sizeof a, f->interval);
 			config_fmt_duration(b, sizeof b, below ? cfg->min_interval : cfg->max_interval);
 			config_error(ctx, fl->interval, "interval (%s) is %s %s (%s)", a,
-				     below ? "less than" : "greater than",
-				     below ? "min_interval" : "max_interval", b);
+			             below ? "less than" : "greater than",
+			             below ? "min_interval" : "max_interval", b);
 		}
 		for (size_t j = 0; j < f->topics.n; j++) {
 			const char *hint;
@@ -1275,10 +1289,10 @@ config_check_all(struct config_ctx *ctx)
 			hint = config_closest(f->topics.v[j], tnames, cfg->ntopics);
 			if (hint != NULL)
 				config_error(ctx, fl->topics, "unknown topic '%s' (did you mean '%s'?)",
-					     f->topics.v[j], hint);
+				             f->topics.v[j], hint);
 			else
 				config_error(ctx, fl->topics, "unknown topic '%s' (no [topic %s] section)",
-					     f->topics.v[j], f->topics.v[j]);
+				             f->topics.v[j], f->topics.v[j]);
 		}
 	}
 
@@ -1292,9 +1306,9 @@ config_check_all(struct config_ctx *ctx)
 			used = strlist_contains(&cfg->feeds[j].topics, t->name);
 		if (t->match.n == 0 && !used)
 			config_error(ctx, t->line,
-				     "topic '%s' has no match terms and no feed lists it in topics, so it "
-				     "would always be empty",
-				     t->name);
+			             "topic '%s' has no match terms and no feed lists it in topics, so it "
+			             "would always be empty",
+			             t->name);
 	}
 	free(tnames);
 }
@@ -1320,7 +1334,6 @@ config_load(const char *path, struct strlist *errors)
 	int rc;
 
 	memset(&ctx, 0, sizeof ctx);
-	ctx.path = path;
 	ctx.sect = SECT_NONE;
 	ctx.lines = ctx.sect_lines;
 	cfg = xcalloc(1, sizeof *cfg);
@@ -1341,7 +1354,7 @@ config_load(const char *path, struct strlist *errors)
 
 	rc = ini_parse_stream(config_read_line, &ctx, config_handler, &ctx);
 	if (ferror(ctx.fp))
-		config_error(&ctx, 0, "read error: %s", strerror(errno));
+		config_error(&ctx, 0, "read error: %s", strerror(ctx.read_errno ? ctx.read_errno : EIO));
 	else if (rc == -2)
 		config_error(&ctx, 0, "out of memory while parsing");
 	else if (rc > 0 && ctx.nerrs == 0)

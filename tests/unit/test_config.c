@@ -238,55 +238,55 @@ test_defaults(void **state)
 static void
 test_all_keys(void **state)
 {
-	struct config *cfg = load_ok(fx_of(state),
-				     "[feedmux]\n"
-				     "title = World Desk\n"
-				     "subtitle = All the news\n"
-				     "id = tag:example.org,2024:world\n"
-				     "author = The Desk\n"
-				     "base_url = https://news.example.org/desk\n"
-				     "link = https://example.org/\n"
-				     "listen = 127.0.0.1:8080, [::1]:8080, *:9090, localhost:81\n"
-				     "state = /srv/feedmux/state.db\n"
-				     "output_dir = /srv/feedmux/public\n"
-				     "user_agent = MyDesk/1.0 (+https://example.org/)\n"
-				     "interval = 1h\n"
-				     "min_interval = 10m\n"
-				     "max_interval = 2d\n"
-				     "max_entries = 500\n"
-				     "max_per_feed = 20\n"
-				     "max_age = 7d\n"
-				     "keep = 30d\n"
-				     "concurrency = 100\n"
-				     "per_host = 2\n"
-				     "connect_timeout = 5s\n"
-				     "timeout = 2m\n"
-				     "low_speed_limit = 1k\n"
-				     "low_speed_time = 45\n"
-				     "max_redirects = 0\n"
-				     "max_body = 8M\n"
-				     "max_header = 32k\n"
-				     "allow_private_networks = no\n"
-				     "stories = off\n"
-				     "story_window = 36h\n"
-				     "story_threshold = 0.75\n"
-				     "\n"
-				     "[topic ukraine]\n"
-				     "title = Ukraine\n"
-				     "match = Ukraine, Kyiv, Volodymyr Zelensky\n"
-				     "exclude = Kyivstar\n"
-				     "categories = yes\n"
-				     "\n"
-				     "[topic world]\n"
-				     "\n"
-				     "[feed bbc-world]\n"
-				     "url = https://feeds.bbci.co.uk/news/world/rss.xml\n"
-				     "title = BBC World\n"
-				     "topics = world, ukraine\n"
-				     "interval = 15m\n"
-				     "\n"
-				     "[feed local.file_1]\n"
-				     "url = file:///srv/feeds/local.xml\n");
+	struct config *cfg =
+	    load_ok(fx_of(state), "[feedmux]\n"
+	                          "title = World Desk\n"
+	                          "subtitle = All the news\n"
+	                          "id = tag:example.org,2024:world\n"
+	                          "author = The Desk\n"
+	                          "base_url = https://news.example.org/desk\n"
+	                          "link = https://example.org/\n"
+	                          "listen = 127.0.0.1:8080, [::1]:8080, *:9090, localhost:81\n"
+	                          "state = /srv/feedmux/state.db\n"
+	                          "output_dir = /srv/feedmux/public\n"
+	                          "user_agent = MyDesk/1.0 (+https://example.org/)\n"
+	                          "interval = 1h\n"
+	                          "min_interval = 10m\n"
+	                          "max_interval = 2d\n"
+	                          "max_entries = 500\n"
+	                          "max_per_feed = 20\n"
+	                          "max_age = 7d\n"
+	                          "keep = 30d\n"
+	                          "concurrency = 100\n"
+	                          "per_host = 2\n"
+	                          "connect_timeout = 5s\n"
+	                          "timeout = 2m\n"
+	                          "low_speed_limit = 1k\n"
+	                          "low_speed_time = 45\n"
+	                          "max_redirects = 0\n"
+	                          "max_body = 8M\n"
+	                          "max_header = 32k\n"
+	                          "allow_private_networks = no\n"
+	                          "stories = off\n"
+	                          "story_window = 36h\n"
+	                          "story_threshold = 0.75\n"
+	                          "\n"
+	                          "[topic ukraine]\n"
+	                          "title = Ukraine\n"
+	                          "match = Ukraine, Kyiv, Volodymyr Zelensky\n"
+	                          "exclude = Kyivstar\n"
+	                          "categories = yes\n"
+	                          "\n"
+	                          "[topic world]\n"
+	                          "\n"
+	                          "[feed bbc-world]\n"
+	                          "url = https://feeds.bbci.co.uk/news/world/rss.xml\n"
+	                          "title = BBC World\n"
+	                          "topics = world, ukraine\n"
+	                          "interval = 15m\n"
+	                          "\n"
+	                          "[feed local.file_1]\n"
+	                          "url = file:///srv/feeds/local.xml\n");
 	const struct config_topic *t;
 	const struct config_feed *f;
 
@@ -371,7 +371,8 @@ test_bools(void **state)
 	static const char *const no[] = {"no", "false", "off", "0", "No", "OFF"};
 
 	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
-		char *text = xasprintf("[feedmux]\nstories = %s\nallow_private_networks = %s\n", yes[i], no[i]);
+		char *text =
+		    xasprintf("[feedmux]\nstories = %s\nallow_private_networks = %s\n", yes[i], no[i]);
 		struct config *cfg = load_ok(fx_of(state), text);
 		assert_int_equal(cfg->stories, 1);
 		assert_int_equal(cfg->allow_private_networks, 0);
@@ -384,19 +385,18 @@ test_bools(void **state)
 static void
 test_lists(void **state)
 {
-	struct config *cfg = load_ok(fx_of(state),
-				     "[feedmux]\n"
-				     "listen =\n"
-				     "[topic ukraine]\n"
-				     "match = Ukraine ,Kyiv,,  Zelensky ,\n"
-				     "        Donbas, Kharkiv ; these continue the list\n"
-				     "\n"
-				     "\tOdesa\n"
-				     "exclude = a;b, c # d\n"
-				     "[feed a]\n"
-				     "url = https://example.org/a.xml\n"
-				     "topics =\n"
-				     "  ukraine\n");
+	struct config *cfg = load_ok(fx_of(state), "[feedmux]\n"
+	                                           "listen =\n"
+	                                           "[topic ukraine]\n"
+	                                           "match = Ukraine ,Kyiv,,  Zelensky ,\n"
+	                                           "        Donbas, Kharkiv ; these continue the list\n"
+	                                           "\n"
+	                                           "\tOdesa\n"
+	                                           "exclude = a;b, c # d\n"
+	                                           "[feed a]\n"
+	                                           "url = https://example.org/a.xml\n"
+	                                           "topics =\n"
+	                                           "  ukraine\n");
 	const struct config_topic *t = config_find_topic(cfg, "ukraine");
 	static const char *const want[] = {"Ukraine", "Kyiv", "Zelensky", "Donbas", "Kharkiv", "Odesa"};
 
@@ -477,16 +477,17 @@ test_syntax(void **state)
 	struct config *cfg;
 
 	cfg = load_ok(fx_of(state), "\xef\xbb\xbf[feedmux]\r\n"
-				    "title: Desk ; comment\r\n"
-				    "  # an indented comment is still a comment\r\n"
-				    "[feed a] ; the first feed\r\n"
-				    "url = https://example.org/?a=1;b=2\r\n");
+	                            "title: Desk ; comment\r\n"
+	                            "  # an indented comment is still a comment\r\n"
+	                            "[feed a] ; the first feed\r\n"
+	                            "url = https://example.org/?a=1;b=2\r\n");
 	assert_string_equal(cfg->title, "Desk");
 	assert_string_equal(cfg->feeds[0].url, "https://example.org/?a=1;b=2");
 	config_free(cfg);
 
 	snprintf(long_url, sizeof long_url, "https://news.example.org/rss/search?q=%0500d", 7);
-	text = xasprintf("[feed long]\nurl = %s   ; long\n[topic t]\nmatch = a,\n  %0300d ; c\n", long_url, 1);
+	text =
+	    xasprintf("[feed long]\nurl = %s   ; long\n[topic t]\nmatch = a,\n  %0300d ; c\n", long_url, 1);
 	cfg = load_ok(fx_of(state), text);
 	assert_string_equal(cfg->feeds[0].url, long_url);
 	assert_int_equal(cfg->topics[0].match.n, 2);
@@ -546,26 +547,26 @@ test_errors_sections(void **state)
 	};
 
 	expect_errors(fx_of(state),
-		      "[fed bbc]\n"
-		      "url = https://example.org/\n"
-		      "[feedmx]\n"
-		      "[topics]\n"
-		      "[global]\n"
-		      "[feed]\n"
-		      "[feed a b]\n"
-		      "[topic wörld]\n"
-		      "[feed x12345678901234567890123456789012345678901234567890123456789012345]\n"
-		      "[feedmux main]\n"
-		      "[feed broken\n"
-		      "[feed ok] extra\n"
-		      "[feedmux]\n"
-		      "[feedmux]\n"
-		      "[feed a]\n"
-		      "url = https://example.org/a\n"
-		      "[feed a]\n"
-		      "[topic t]\nmatch = x\n"
-		      "[topic t]\n",
-		      want);
+	              "[fed bbc]\n"
+	              "url = https://example.org/\n"
+	              "[feedmx]\n"
+	              "[topics]\n"
+	              "[global]\n"
+	              "[feed]\n"
+	              "[feed a b]\n"
+	              "[topic wörld]\n"
+	              "[feed x12345678901234567890123456789012345678901234567890123456789012345]\n"
+	              "[feedmux main]\n"
+	              "[feed broken\n"
+	              "[feed ok] extra\n"
+	              "[feedmux]\n"
+	              "[feedmux]\n"
+	              "[feed a]\n"
+	              "url = https://example.org/a\n"
+	              "[feed a]\n"
+	              "[topic t]\nmatch = x\n"
+	              "[topic t]\n",
+	              want);
 }
 
 /* Keys: unknown with hints, wrong section, outside sections, duplicates,
@@ -595,29 +596,29 @@ test_errors_keys(void **state)
 	};
 
 	expect_errors(fx_of(state),
-		      "title = Desk\n"
-		      "colour = red\n"
-		      "[feedmux]\n"
-		      "intervall = 30m\n"
-		      "Title = Desk\n"
-		      "url = https://example.org/\n"
-		      "colour = red\n"
-		      "title = A\n"
-		      "title = B\n"
-		      "just some words\n"
-		      "= value\n"
-		      "[feed a]\n"
-		      "url = https://example.org/a\n"
-		      "  title = A\n"
-		      "  title = B\n"
-		      "topic = t\n"
-		      "match = x\n"
-		      "[topic t]\n"
-		      "matches = x\n"
-		      "exclude = y\n"
-		      "  title = T\n"
-		      "title =\n",
-		      want);
+	              "title = Desk\n"
+	              "colour = red\n"
+	              "[feedmux]\n"
+	              "intervall = 30m\n"
+	              "Title = Desk\n"
+	              "url = https://example.org/\n"
+	              "colour = red\n"
+	              "title = A\n"
+	              "title = B\n"
+	              "just some words\n"
+	              "= value\n"
+	              "[feed a]\n"
+	              "url = https://example.org/a\n"
+	              "  title = A\n"
+	              "  title = B\n"
+	              "topic = t\n"
+	              "match = x\n"
+	              "[topic t]\n"
+	              "matches = x\n"
+	              "exclude = y\n"
+	              "  title = T\n"
+	              "title =\n",
+	              want);
 }
 
 /* Values: durations, sizes, numbers, bools, ranges; one file per case so
@@ -637,11 +638,13 @@ test_errors_values(void **state)
 	     "invalid duration '1.5d' for 'max_age' (use a number with s, m, h or d, e.g. 30m)"},
 	    {"feedmux", "keep = 3651d", "'keep' must be between 1s and 3650d (got 3651d)"},
 	    {"feedmux", "max_body = 16MB",
-	     "invalid size '16MB' for 'max_body' (use a number of bytes with an optional k, M or G, e.g. 16M)"},
+	     "invalid size '16MB' for 'max_body' (use a number of bytes with an optional k, M or G, e.g. "
+	     "16M)"},
 	    {"feedmux", "max_body = 2G", "'max_body' must be between 1k and 1G (got 2G)"},
 	    {"feedmux", "max_header = 100", "'max_header' must be between 1k and 1M (got 100)"},
 	    {"feedmux", "low_speed_limit = 64 bytes",
-	     "invalid size '64 bytes' for 'low_speed_limit' (use a number of bytes with an optional k, M or G, "
+	     "invalid size '64 bytes' for 'low_speed_limit' (use a number of bytes with an optional k, M or "
+	     "G, "
 	     "e.g. 16M)"},
 	    {"feedmux", "low_speed_time = 0", "'low_speed_time' must be between 1s and 1h (got 0)"},
 	    {"feedmux", "max_entries = 0", "'max_entries' must be between 1 and 100000 (got 0)"},
@@ -664,7 +667,8 @@ test_errors_values(void **state)
 	    {"feedmux", "story_threshold = 0.5x", "invalid number '0.5x' for 'story_threshold'"},
 	    {"feedmux", "story_threshold = 1.5",
 	     "'story_threshold' must be greater than 0 and at most 1 (got 1.5)"},
-	    {"feedmux", "story_threshold = 0", "'story_threshold' must be greater than 0 and at most 1 (got 0)"},
+	    {"feedmux", "story_threshold = 0",
+	     "'story_threshold' must be greater than 0 and at most 1 (got 0)"},
 	    {"feedmux", "story_window = 31d", "'story_window' must be between 1m and 30d (got 31d)"},
 	    {"feedmux", "timeout = 0", "'timeout' must be between 1s and 1d (got 0)"},
 	    {"feedmux", "connect_timeout = 2h", "'connect_timeout' must be between 1s and 1h (got 2h)"},
@@ -678,9 +682,10 @@ test_errors_values(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		const char *extra = strncmp(cases[i].section, "feed ", 5) == 0 ? "url = https://example.org/f\n"
-						: strncmp(cases[i].section, "topic", 5) == 0 ? "match = x\n"
-											     : "";
+		const char *extra = strncmp(cases[i].section, "feed ", 5) == 0
+		                        ? "url = https://example.org/f\n"
+		                    : strncmp(cases[i].section, "topic", 5) == 0 ? "match = x\n"
+		                                                                 : "";
 		char *text = xasprintf("[%s]\n%s\n%s", cases[i].section, cases[i].line, extra);
 		char *w = xasprintf("2: %s", cases[i].want);
 		const char *const want[] = {w, NULL};
@@ -703,13 +708,13 @@ test_errors_duplicate_key(void **state)
 	};
 
 	expect_errors(fx_of(state),
-		      "[feedmux]\n"
-		      "max_entries = 0\n"
-		      "max_entries = 10\n"
-		      "[feed a]\n"
-		      "url = https://example.org/a\n"
-		      "url = https://example.org/b\n",
-		      want);
+	              "[feedmux]\n"
+	              "max_entries = 0\n"
+	              "max_entries = 10\n"
+	              "[feed a]\n"
+	              "url = https://example.org/a\n"
+	              "url = https://example.org/b\n",
+	              want);
 }
 
 /* URLs and listen addresses. */
@@ -741,25 +746,25 @@ test_errors_addresses(void **state)
 	};
 
 	expect_errors(fx_of(state),
-		      "[feedmux]\n"
-		      "base_url = ftp://example.org/\n"
-		      "link = file:///tmp/x\n"
-		      "id = my feed\n"
-		      "listen = 127.0.0.1, [::1]:99999\n"
-		      "  ::1:8080, foo!bar:80, :80\n"
-		      "  localhost:http, [::g]:80, [::1], 256.1.1.1:80, *:0\n"
-		      "  *:80, *:80\n"
-		      "[feed a]\n"
-		      "url = feeds.bbci.co.uk/news/world/rss.xml\n"
-		      "[feed b]\n"
-		      "url = ftp://example.org/feed\n"
-		      "[feed c]\n"
-		      "url = http://exa mple.org/\n"
-		      "[feed d]\n"
-		      "url = http:///feed.xml\n"
-		      "[feed e]\n"
-		      "url = file://remote/x.xml\n",
-		      want);
+	              "[feedmux]\n"
+	              "base_url = ftp://example.org/\n"
+	              "link = file:///tmp/x\n"
+	              "id = my feed\n"
+	              "listen = 127.0.0.1, [::1]:99999\n"
+	              "  ::1:8080, foo!bar:80, :80\n"
+	              "  localhost:http, [::g]:80, [::1], 256.1.1.1:80, *:0\n"
+	              "  *:80, *:80\n"
+	              "[feed a]\n"
+	              "url = feeds.bbci.co.uk/news/world/rss.xml\n"
+	              "[feed b]\n"
+	              "url = ftp://example.org/feed\n"
+	              "[feed c]\n"
+	              "url = http://exa mple.org/\n"
+	              "[feed d]\n"
+	              "url = http:///feed.xml\n"
+	              "[feed e]\n"
+	              "url = file://remote/x.xml\n",
+	              want);
 }
 
 /* Whole-file checks: missing url, topics, intervals, retention, timeouts. */
@@ -780,25 +785,25 @@ test_errors_cross(void **state)
 	};
 
 	expect_errors(fx_of(state),
-		      "[feedmux]\n"
-		      "max_interval = 1d\n"
-		      "min_interval = 2d\n"
-		      "interval = 30m\n"
-		      "max_age = 14d\n"
-		      "keep = 7d\n"
-		      "timeout = 1m\n"
-		      "connect_timeout = 2m\n"
-		      "[topic empty]\n"
-		      "title = Nothing\n"
-		      "[topic world]\n"
-		      "[topic listed]\n" /* no match, but a feed lists it: fine */
-		      "[feed nourl]\n"
-		      "[feed a]\n"
-		      "url = https://example.org/a\n"
-		      "topics = world, wrld, sport, world, listed\n"
-		      "[feed b]\n"
-		      "url = https://example.org/a\n",
-		      want);
+	              "[feedmux]\n"
+	              "max_interval = 1d\n"
+	              "min_interval = 2d\n"
+	              "interval = 30m\n"
+	              "max_age = 14d\n"
+	              "keep = 7d\n"
+	              "timeout = 1m\n"
+	              "connect_timeout = 2m\n"
+	              "[topic empty]\n"
+	              "title = Nothing\n"
+	              "[topic world]\n"
+	              "[topic listed]\n" /* no match, but a feed lists it: fine */
+	              "[feed nourl]\n"
+	              "[feed a]\n"
+	              "url = https://example.org/a\n"
+	              "topics = world, wrld, sport, world, listed\n"
+	              "[feed b]\n"
+	              "url = https://example.org/a\n",
+	              want);
 }
 
 /* interval must lie within min_interval and max_interval, globally and per feed. */
@@ -813,14 +818,14 @@ test_errors_interval_bounds(void **state)
 	};
 
 	expect_errors(fx_of(state),
-		      "[feedmux]\n"
-		      "interval = 1m\n"
-		      "[feed a]\n"
-		      "url = https://example.org/a\n"
-		      "interval = 2d\n"
-		      "[feed b]\nurl = https://example.org/b\n"
-		      "interval = 30s\n",
-		      want);
+	              "[feedmux]\n"
+	              "interval = 1m\n"
+	              "[feed a]\n"
+	              "url = https://example.org/a\n"
+	              "interval = 2d\n"
+	              "[feed b]\nurl = https://example.org/b\n"
+	              "interval = 30s\n",
+	              want);
 }
 
 /* Bytes that are not text. */
@@ -861,16 +866,16 @@ test_all_errors_one_run(void **state)
 {
 	struct fixture *fx = fx_of(state);
 	const char *path = write_conf(fx, "many.conf",
-				      "[feed a]\n"                   /* 1: no url (found at the end) */
-				      "topics = nope\n"              /* 2: unknown topic (found at the end) */
-				      "[feedmux]\n"                  /* 3 */
-				      "intervall = 5m\n"             /* 4 */
-				      "max_entries = lots\n"         /* 5 */
-				      "[fed b]\n"                    /* 6 */
-				      "url = https://example.org\n"  /* 7: ignored, in a bad section */
-				      "[feed c]\n"                   /* 8 */
-				      "url = https://example.org/\n" /* 9 */
-				      "stories = yes\n");            /* 10 */
+	                              "[feed a]\n"                   /* 1: no url (found at the end) */
+	                              "topics = nope\n"              /* 2: unknown topic (found at the end) */
+	                              "[feedmux]\n"                  /* 3 */
+	                              "intervall = 5m\n"             /* 4 */
+	                              "max_entries = lots\n"         /* 5 */
+	                              "[fed b]\n"                    /* 6 */
+	                              "url = https://example.org\n"  /* 7: ignored, in a bad section */
+	                              "[feed c]\n"                   /* 8 */
+	                              "url = https://example.org/\n" /* 9 */
+	                              "stories = yes\n");            /* 10 */
 	struct strlist errors;
 	char *w;
 
@@ -884,7 +889,8 @@ test_all_errors_one_run(void **state)
 	assert_non_null(strstr(errors.v[2], ":4: unknown key 'intervall'"));
 	assert_non_null(strstr(errors.v[3], ":5: invalid number 'lots'"));
 	assert_non_null(strstr(errors.v[4], ":6: unknown section '[fed b]'"));
-	assert_non_null(strstr(errors.v[5], ":10: unknown key 'stories' in [feed NAME] (it belongs in [feedmux])"));
+	assert_non_null(
+	    strstr(errors.v[5], ":10: unknown key 'stories' in [feed NAME] (it belongs in [feedmux])"));
 	strlist_free(&errors);
 }
 
