@@ -1,0 +1,2 @@
+/* opml.c: being written (placeholder so the tree builds). */
+typedef int feedmux_placeholder_opml;

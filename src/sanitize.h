@@ -1,0 +1,4 @@
+/* sanitize.h: being written. */
+#ifndef FEEDMUX_SANITIZE_H
+#define FEEDMUX_SANITIZE_H
+#endif

@@ -1,0 +1,4 @@
+/* story.h: being written. */
+#ifndef FEEDMUX_STORY_H
+#define FEEDMUX_STORY_H
+#endif

@@ -1,0 +1,2 @@
+/* topic.c: being written (placeholder so the tree builds). */
+typedef int feedmux_placeholder_topic;

@@ -1,0 +1,2 @@
+/* test_topic.c: placeholder until the module lands: reports SKIP. */
+int main(void) { return 77; }
