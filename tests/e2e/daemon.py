@@ -26,7 +26,10 @@ def main():
     server = lib.FixtureServer(lifetime=120)
     d = lib.make_tempdir("daemon")
     port = lib.free_port()
-    conf = lib.write_config(d, lib.fixture_feeds(server), _port=port)
+    # First polls are spread over interval/10 (at most 60 s): a short
+    # interval keeps that spread within a few seconds.
+    conf = lib.write_config(d, lib.fixture_feeds(server), _port=port,
+                            interval="30s", min_interval="10s")
     base = "http://127.0.0.1:%d" % port
     lib.note("feedmux -c %s, serving %s" % (conf, base))
     daemon = lib.Daemon(["-c", conf], d)
