@@ -15,6 +15,7 @@ import signal
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the (maybe read-only) source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
 

@@ -17,6 +17,7 @@ import os
 import shutil
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the (maybe read-only) source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
 
