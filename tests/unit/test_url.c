@@ -1,0 +1,129 @@
+/* test_url.c: resolution against bases and the canonical form used for
+ * deduplication, both through libcurl's URL API. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "url.h"
+
+/* Assert url_resolve(base, ref) == want (NULL for none). */
+static void
+check_resolve(const char *base, const char *ref, const char *want)
+{
+	char *got = url_resolve(base, ref);
+
+	if (want == NULL) {
+		if (got != NULL)
+			fail_msg("resolve(%s, %s) gave %s, want nothing", base ? base : "NULL", ref ? ref : "NULL", got);
+		return;
+	}
+	if (got == NULL)
+		fail_msg("resolve(%s, %s) gave nothing, want %s", base ? base : "NULL", ref ? ref : "NULL", want);
+	if (strcmp(got, want) != 0)
+		fail_msg("resolve(%s, %s) gave %s, want %s", base ? base : "NULL", ref ? ref : "NULL", got, want);
+	free(got);
+}
+
+/* Assert url_canonical(a) == url_canonical(b). */
+static void
+check_same(const char *a, const char *b)
+{
+	char *ca = url_canonical(a), *cb = url_canonical(b);
+
+	if (ca == NULL || cb == NULL || strcmp(ca, cb) != 0)
+		fail_msg("canonical(%s)=%s and canonical(%s)=%s should be equal", a, ca ? ca : "(null)", b,
+		         cb ? cb : "(null)");
+	free(ca);
+	free(cb);
+}
+
+/* Assert url_canonical(a) != url_canonical(b). */
+static void
+check_differ(const char *a, const char *b)
+{
+	char *ca = url_canonical(a), *cb = url_canonical(b);
+
+	assert_non_null(ca);
+	assert_non_null(cb);
+	if (strcmp(ca, cb) == 0)
+		fail_msg("canonical(%s) and canonical(%s) should differ (both %s)", a, b, ca);
+	free(ca);
+	free(cb);
+}
+
+/* RFC 3986 reference resolution cases feeds use. */
+static void
+test_resolve(void **state)
+{
+	const char *base = "http://example.org/news/world/feed.xml";
+
+	check_resolve(base, "/a/b.html", "http://example.org/a/b.html");
+	check_resolve(base, "story.html", "http://example.org/news/world/story.html");
+	check_resolve(base, "../x", "http://example.org/news/x");
+	check_resolve(base, "//cdn.example.net/i.png", "http://cdn.example.net/i.png");
+	check_resolve(base, "?page=2", "http://example.org/news/world/feed.xml?page=2");
+	check_resolve(base, "https://other.example/p", "https://other.example/p");
+	check_resolve(base, "  /lead-space", "http://example.org/lead-space");
+	check_resolve(base, "", base);
+	check_resolve(NULL, "https://example.org/x", "https://example.org/x");
+	check_resolve(NULL, "relative/only", NULL);
+	check_resolve(base, NULL, NULL);
+	check_resolve("not a url", "https://example.org/", "https://example.org/");
+}
+
+/* Canonical equality rules of DESIGN.md. */
+static void
+test_canonical_same(void **state)
+{
+	check_same("http://example.org/a", "https://example.org/a");
+	check_same("http://EXAMPLE.org/a", "http://example.org/a");
+	check_same("http://example.org:80/a", "http://example.org/a");
+	check_same("https://example.org:443/a", "https://example.org/a");
+	check_same("http://example.org/a/", "http://example.org/a");
+	check_same("http://example.org/a#comments", "http://example.org/a");
+	check_same("http://example.org/a?utm_source=rss&utm_medium=feed", "http://example.org/a");
+	check_same("http://example.org/a?id=3&utm_campaign=x", "http://example.org/a?id=3");
+	check_same("http://example.org/a?fbclid=abc&id=3&gclid=z", "http://example.org/a?id=3");
+	check_same("http://example.org", "http://example.org/");
+}
+
+/* What must stay distinct. */
+static void
+test_canonical_differ(void **state)
+{
+	check_differ("http://example.org/a", "http://example.org/b");
+	check_differ("http://example.org/a?id=1", "http://example.org/a?id=2");
+	check_differ("http://example.org:8080/a", "http://example.org/a");
+	check_differ("http://example.org/A", "http://example.org/a");
+	check_differ("http://a.example.org/x", "http://b.example.org/x");
+}
+
+/* Non-http(s) and junk have no canonical form. */
+static void
+test_canonical_rejects(void **state)
+{
+	assert_null(url_canonical("mailto:a@example.org"));
+	assert_null(url_canonical("javascript:alert(1)"));
+	assert_null(url_canonical("relative/path"));
+	assert_null(url_canonical(NULL));
+	assert_true(url_is_http("HTTPS://x"));
+	assert_false(url_is_http("ftp://x"));
+	assert_false(url_is_http(NULL));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_resolve),
+	    cmocka_unit_test(test_canonical_same),
+	    cmocka_unit_test(test_canonical_differ),
+	    cmocka_unit_test(test_canonical_rejects),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
