@@ -199,6 +199,7 @@ daemon_run_once(struct daemon *d)
 {
 	struct timespec t0, t1;
 
+	d->exit_code = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	d->progress = isatty(STDERR_FILENO) && !log_verbose();
 	d->once_pending = d->nfeeds;

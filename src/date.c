@@ -41,8 +41,8 @@ static const char *const date_months[12] = {
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 };
 static const char *const date_long_months[12] = {
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
+    "January", "February", "March",     "April",   "May",      "June",
+    "July",    "August",   "September", "October", "November", "December",
 };
 static const char *const date_wdays[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 
@@ -50,16 +50,13 @@ static const char *const date_wdays[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fr
  * they appear in ISO dates. Ambiguous names take the reading feeds use most
  * (IST is India). */
 static const struct zone date_zones[] = {
-    {"ACDT", 630}, {"ACST", 570}, {"ADT", -180}, {"AEDT", 660}, {"AEST", 600},
-    {"AKDT", -480}, {"AKST", -540}, {"ART", -180}, {"AST", -240}, {"AWST", 480},
-    {"BRT", -180}, {"BST", 60}, {"CAT", 120}, {"CDT", -300}, {"CEST", 120},
-    {"CET", 60}, {"CST", -360}, {"EAT", 180}, {"EDT", -240}, {"EEST", 180},
-    {"EET", 120}, {"EST", -300}, {"GMT", 0}, {"HKT", 480}, {"HST", -600},
-    {"IDT", 180}, {"IST", 330}, {"JST", 540}, {"KST", 540}, {"MDT", -360},
-    {"MSK", 180}, {"MST", -420}, {"NDT", -150}, {"NST", -210}, {"NZDT", 780},
-    {"NZST", 720}, {"PDT", -420}, {"PHT", 480}, {"PST", -480}, {"SAST", 120},
-    {"SGT", 480}, {"UT", 0}, {"UTC", 0}, {"WAT", 60}, {"WEST", 60},
-    {"WET", 0}, {"WIB", 420}, {"Z", 0},
+    {"ACDT", 630}, {"ACST", 570}, {"ADT", -180}, {"AEDT", 660}, {"AEST", 600}, {"AKDT", -480}, {"AKST", -540},
+    {"ART", -180}, {"AST", -240}, {"AWST", 480}, {"BRT", -180}, {"BST", 60},   {"CAT", 120},   {"CDT", -300},
+    {"CEST", 120}, {"CET", 60},   {"CST", -360}, {"EAT", 180},  {"EDT", -240}, {"EEST", 180},  {"EET", 120},
+    {"EST", -300}, {"GMT", 0},    {"HKT", 480},  {"HST", -600}, {"IDT", 180},  {"IST", 330},   {"JST", 540},
+    {"KST", 540},  {"MDT", -360}, {"MSK", 180},  {"MST", -420}, {"NDT", -150}, {"NST", -210},  {"NZDT", 780},
+    {"NZST", 720}, {"PDT", -420}, {"PHT", 480},  {"PST", -480}, {"SAST", 120}, {"SGT", 480},   {"UT", 0},
+    {"UTC", 0},    {"WAT", 60},   {"WEST", 60},  {"WET", 0},    {"WIB", 420},  {"Z", 0},
 };
 
 /* Parse s into seconds since the epoch (UTC). */
@@ -310,7 +307,8 @@ date_shorten_months(struct buf *b)
 			n++;
 		if (n > 3) {
 			for (int m = 0; m < 12; m++) {
-				if ((strlen(date_long_months[m]) == n && strncasecmp(p, date_long_months[m], n) == 0) ||
+				if ((strlen(date_long_months[m]) == n &&
+				     strncasecmp(p, date_long_months[m], n) == 0) ||
 				    (m == 8 && n == 4 && strncasecmp(p, "Sept", 4) == 0)) {
 					/* Shorten in place: the tail moves left. */
 					memmove(p + 3, p + n, strlen(p + n) + 1);
@@ -401,7 +399,7 @@ date_format_rfc3339(time_t t, char *out, size_t outlen)
 		return;
 	}
 	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-	    tm.tm_hour, tm.tm_min, tm.tm_sec);
+	         tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* Format t as an HTTP date (RFC 9110 IMF-fixdate). */
@@ -415,5 +413,5 @@ date_format_http(time_t t, char *out, size_t outlen)
 		return;
 	}
 	snprintf(out, outlen, "%s, %02d %s %04d %02d:%02d:%02d GMT", date_wdays[tm.tm_wday], tm.tm_mday,
-	    date_months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	         date_months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }

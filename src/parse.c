@@ -1,2 +1,1915 @@
-/* parse.c: being written (placeholder so the tree builds). */
-typedef int feedmux_placeholder_parse;
+/* parse.c: a libxml2 SAX2 push parser with a small element stack. Each
+ * stack frame knows its namespace, its xml:base and what its children are
+ * (feed-level fields, item fields, or nothing of interest). When an element
+ * is a source for a field (see parse_sources, the one precedence table) its
+ * text is captured into one buffer until its end tag, then offered to the
+ * field; a source replaces the current value only if it comes earlier in
+ * the table. An item is handed out when its end tag is seen, so memory is
+ * bounded by the largest item (and by the caps below).
+ *
+ * Safety: options are XML_PARSE_NONET only (never NOENT, DTDLOAD, HUGE or
+ * XINCLUDE). Every SAX callback we do not set is NULL, so nothing builds a
+ * tree or loads a DTD; resolveEntity refuses every load, and any entity or
+ * attribute-list declaration stops the parse before it can be used (an
+ * RSS 0.91 DOCTYPE without an internal subset still parses). In libxml2 2.9
+ * every external load starts from such a declaration or from the external
+ * subset (not loaded: no DTDLOAD, no externalSubset callback), so no global
+ * entity loader is installed here. Undeclared HTML entities (&nbsp;) come
+ * from the getEntity callback as predefined-like entities cached per
+ * parser; inside attribute values libxml2 would copy only the first byte of
+ * a predefined entity, so there they are returned as general entities,
+ * which leaves "&name;" in the value for parse_attr_decode().
+ *
+ * Encoding: the first bytes are held back until the XML declaration is
+ * complete. A BOM or a declared encoding is left to libxml2; otherwise the
+ * HTTP charset given to parser_new() is applied; UTF-16 without a BOM or
+ * declaration is recognised by its zero bytes. Leading white space before
+ * the declaration is dropped. A '{' first means JSON: not supported yet.
+ *
+ * Broken XML: the parse is strict. A fatal error ends it; items handed out
+ * before stay, and parser_finish() reports "not well-formed (line N): ...".
+ * We do not recover: a push parser cannot re-read the stream, and
+ * XML_PARSE_RECOVER from the start would hand out items built from guessed
+ * structure without telling which. Issue 4 may add it, flagging the items
+ * that follow the first error. */
+#include "parse.h"
+
+#include <ctype.h>
+#include <libxml/entities.h>
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "date.h"
+#include "url.h"
+#include "xalloc.h"
+
+/* Caps. Exceeding one stops the parse with an error naming it; items
+ * already handed out are kept. libxml2 2.9 does not limit what a SAX client
+ * receives, so they are checked here, in the callbacks. */
+#define PARSE_MAX_FIELD (1024 * 1024)         /* bytes of one field (title, content, ...) */
+#define PARSE_MAX_TEXT (64 * 1024 * 1024)     /* bytes of character data in one feed */
+#define PARSE_MAX_ITEM_TEXT (8 * 1024 * 1024) /* bytes kept for one item, all fields */
+#define PARSE_MAX_ITEMS 100000                /* items in one feed */
+#define PARSE_MAX_DEPTH 256                   /* element nesting */
+#define PARSE_MAX_ITEM_ELEMENTS 65536         /* elements inside one item */
+/* Not errors: extra categories or enclosures of an item are dropped, and an
+ * xml:base or URL longer than PARSE_MAX_URL is ignored. */
+#define PARSE_MAX_LIST 256
+#define PARSE_MAX_URL 8192
+/* Bytes held back to read the XML declaration before choosing an encoding. */
+#define PARSE_SNIFF_MAX 1024
+/* Bytes handed to libxml2 per call. */
+#define PARSE_CHUNK (64 * 1024)
+
+/* Namespaces we know, as small tokens. NS_RSS is also the null namespace
+ * outside Atom documents without a namespace. */
+enum parse_ns {
+	NS_OTHER,
+	NS_RSS,
+	NS_ATOM,
+	NS_RDF,
+	NS_CONTENT,
+	NS_DC,
+	NS_DCTERMS,
+	NS_MEDIA,
+	NS_ITUNES,
+	NS_XHTML,
+};
+
+/* What the children of an element are. */
+enum parse_ctx {
+	CTX_NONE,
+	CTX_ROOT, /* rss, rdf:RDF: holds channel (and items in RSS 1.0) */
+	CTX_FEED, /* channel, atom:feed: feed-level fields and items */
+	CTX_ITEM, /* item, atom:entry (and media:group inside one) */
+};
+
+enum parse_field {
+	F_ID,
+	F_LINK,
+	F_TITLE,
+	F_SUMMARY,
+	F_CONTENT,
+	F_AUTHOR,
+	F_PUBLISHED,
+	F_UPDATED,
+	F_CATEGORY,
+	F_ENCLOSURE,
+	F_TTL,
+	F_MAX,
+};
+
+/* How a source gives its value. */
+enum parse_kind {
+	K_TEXT,      /* trimmed text */
+	K_URL,       /* text, resolved against xml:base and the feed URL */
+	K_DATE,      /* text, through date_parse() */
+	K_INT,       /* text, a number */
+	K_TITLE,     /* text construct, to plain text */
+	K_HTML,      /* text construct, to HTML */
+	K_GUID,      /* RSS guid text; sets id_is_permalink */
+	K_PERMALINK, /* RSS guid as link: isPermaLink not false, an http(s) URL */
+	K_PERSON,    /* Atom person: name, else email */
+	K_ATOMLINK,  /* atom:link attributes: rel alternate to link, enclosure to enclosures */
+	K_ENCLOSURE, /* RSS enclosure attributes url, type, length */
+	K_MEDIA,     /* media:content attributes url, type, fileSize */
+	K_TERM,      /* atom:category term attribute */
+	K_ABOUT,     /* rdf:about attribute of the RSS 1.0 item element itself */
+};
+
+struct parse_source {
+	unsigned char where; /* CTX_ITEM or CTX_FEED: the parent's kind */
+	unsigned char ns;
+	const char *name;
+	unsigned char field;
+	unsigned char kind;
+};
+
+/* THE precedence table. For each field, its sources in priority order: a
+ * value from an earlier row replaces one from a later row, never the
+ * reverse; between two values from the same row the first wins. Empty or
+ * unparseable values do not count. Categories and enclosures take every
+ * source (duplicates dropped). An item without an author inherits the
+ * feed's (Atom 4.2.1). Atom 0.3 shares NS_ATOM (issued, modified, created
+ * are its names). */
+static const struct parse_source parse_sources[] = {
+    /* item id */
+    {CTX_ITEM, NS_ATOM, "id", F_ID, K_TEXT},
+    {CTX_ITEM, NS_RSS, "guid", F_ID, K_GUID},
+    {CTX_ITEM, NS_RDF, "about", F_ID, K_ABOUT},
+    /* item link */
+    {CTX_ITEM, NS_RSS, "link", F_LINK, K_URL},
+    {CTX_ITEM, NS_ATOM, "link", F_LINK, K_ATOMLINK},
+    {CTX_ITEM, NS_RSS, "guid", F_LINK, K_PERMALINK},
+    /* item title */
+    {CTX_ITEM, NS_ATOM, "title", F_TITLE, K_TITLE},
+    {CTX_ITEM, NS_RSS, "title", F_TITLE, K_TITLE},
+    {CTX_ITEM, NS_DC, "title", F_TITLE, K_TITLE},
+    {CTX_ITEM, NS_MEDIA, "title", F_TITLE, K_TITLE},
+    /* item summary */
+    {CTX_ITEM, NS_ATOM, "summary", F_SUMMARY, K_HTML},
+    {CTX_ITEM, NS_RSS, "description", F_SUMMARY, K_HTML},
+    {CTX_ITEM, NS_DC, "description", F_SUMMARY, K_HTML},
+    {CTX_ITEM, NS_ITUNES, "summary", F_SUMMARY, K_HTML},
+    {CTX_ITEM, NS_MEDIA, "description", F_SUMMARY, K_HTML},
+    /* item content */
+    {CTX_ITEM, NS_ATOM, "content", F_CONTENT, K_HTML},
+    {CTX_ITEM, NS_CONTENT, "encoded", F_CONTENT, K_HTML},
+    {CTX_ITEM, NS_XHTML, "body", F_CONTENT, K_HTML},
+    /* item author */
+    {CTX_ITEM, NS_ATOM, "author", F_AUTHOR, K_PERSON},
+    {CTX_ITEM, NS_DC, "creator", F_AUTHOR, K_TEXT},
+    {CTX_ITEM, NS_RSS, "author", F_AUTHOR, K_TEXT},
+    {CTX_ITEM, NS_ITUNES, "author", F_AUTHOR, K_TEXT},
+    /* item published: first publication, else the last change */
+    {CTX_ITEM, NS_ATOM, "published", F_PUBLISHED, K_DATE},
+    {CTX_ITEM, NS_RSS, "pubDate", F_PUBLISHED, K_DATE},
+    {CTX_ITEM, NS_DC, "date", F_PUBLISHED, K_DATE},
+    {CTX_ITEM, NS_DCTERMS, "issued", F_PUBLISHED, K_DATE},
+    {CTX_ITEM, NS_ATOM, "issued", F_PUBLISHED, K_DATE},
+    {CTX_ITEM, NS_DCTERMS, "created", F_PUBLISHED, K_DATE},
+    {CTX_ITEM, NS_ATOM, "created", F_PUBLISHED, K_DATE},
+    {CTX_ITEM, NS_ATOM, "updated", F_PUBLISHED, K_DATE},
+    {CTX_ITEM, NS_ATOM, "modified", F_PUBLISHED, K_DATE},
+    {CTX_ITEM, NS_DCTERMS, "modified", F_PUBLISHED, K_DATE},
+    /* item updated: the last change only */
+    {CTX_ITEM, NS_ATOM, "updated", F_UPDATED, K_DATE},
+    {CTX_ITEM, NS_ATOM, "modified", F_UPDATED, K_DATE},
+    {CTX_ITEM, NS_DCTERMS, "modified", F_UPDATED, K_DATE},
+    /* item categories (all) */
+    {CTX_ITEM, NS_RSS, "category", F_CATEGORY, K_TEXT},
+    {CTX_ITEM, NS_ATOM, "category", F_CATEGORY, K_TERM},
+    {CTX_ITEM, NS_DC, "subject", F_CATEGORY, K_TEXT},
+    /* item enclosures (all) */
+    {CTX_ITEM, NS_RSS, "enclosure", F_ENCLOSURE, K_ENCLOSURE},
+    {CTX_ITEM, NS_ATOM, "link", F_ENCLOSURE, K_ATOMLINK},
+    {CTX_ITEM, NS_MEDIA, "content", F_ENCLOSURE, K_MEDIA},
+
+    /* feed title */
+    {CTX_FEED, NS_ATOM, "title", F_TITLE, K_TITLE},
+    {CTX_FEED, NS_RSS, "title", F_TITLE, K_TITLE},
+    {CTX_FEED, NS_DC, "title", F_TITLE, K_TITLE},
+    /* feed link */
+    {CTX_FEED, NS_RSS, "link", F_LINK, K_URL},
+    {CTX_FEED, NS_ATOM, "link", F_LINK, K_ATOMLINK},
+    /* feed id */
+    {CTX_FEED, NS_ATOM, "id", F_ID, K_TEXT},
+    /* feed updated */
+    {CTX_FEED, NS_ATOM, "updated", F_UPDATED, K_DATE},
+    {CTX_FEED, NS_ATOM, "modified", F_UPDATED, K_DATE},
+    {CTX_FEED, NS_RSS, "lastBuildDate", F_UPDATED, K_DATE},
+    {CTX_FEED, NS_DCTERMS, "modified", F_UPDATED, K_DATE},
+    {CTX_FEED, NS_RSS, "pubDate", F_UPDATED, K_DATE},
+    {CTX_FEED, NS_DC, "date", F_UPDATED, K_DATE},
+    /* feed ttl */
+    {CTX_FEED, NS_RSS, "ttl", F_TTL, K_INT},
+    /* feed author: inherited by items without one */
+    {CTX_FEED, NS_ATOM, "author", F_AUTHOR, K_PERSON},
+    {CTX_FEED, NS_DC, "creator", F_AUTHOR, K_TEXT},
+    {CTX_FEED, NS_ITUNES, "author", F_AUTHOR, K_TEXT},
+};
+#define PARSE_NSOURCES (sizeof parse_sources / sizeof parse_sources[0])
+/* Most rows one element can match (atom:updated, atom:link, rss guid). */
+#define PARSE_MAX_ROWS 4
+
+static const struct {
+	const char *uri;
+	enum parse_ns ns;
+	int match; /* 0 exact, 1 as a prefix (Atom 0.3 drafts), 2 ignoring case */
+} parse_namespaces[] = {
+    {"http://www.w3.org/2005/Atom", NS_ATOM, 0},
+    {"http://purl.org/atom/ns#", NS_ATOM, 1},
+    {"http://purl.org/rss/1.0/", NS_RSS, 0},
+    {"http://my.netscape.com/rdf/simple/0.9/", NS_RSS, 0},
+    {"http://backend.userland.com/rss2", NS_RSS, 0},
+    {"http://backend.userland.com/rss", NS_RSS, 0},
+    {"http://blogs.law.harvard.edu/tech/rss", NS_RSS, 0},
+    {"http://www.w3.org/1999/02/22-rdf-syntax-ns#", NS_RDF, 0},
+    {"http://purl.org/rss/1.0/modules/content/", NS_CONTENT, 0},
+    {"http://purl.org/dc/elements/1.1/", NS_DC, 0},
+    {"http://purl.org/dc/terms/", NS_DCTERMS, 0},
+    {"http://search.yahoo.com/mrss/", NS_MEDIA, 0},
+    {"http://search.yahoo.com/mrss", NS_MEDIA, 0},
+    {"http://www.itunes.com/dtds/podcast-1.0.dtd", NS_ITUNES, 2},
+    {"http://www.w3.org/1999/xhtml", NS_XHTML, 0},
+};
+
+/* Prefixes feeds use without declaring them (a namespace error that
+ * libxml2 reports but survives): read as the namespace they always mean. */
+static const struct {
+	const char *prefix;
+	enum parse_ns ns;
+} parse_prefixes[] = {
+    {"atom", NS_ATOM},     {"content", NS_CONTENT}, {"dc", NS_DC},   {"dcterms", NS_DCTERMS},
+    {"itunes", NS_ITUNES}, {"media", NS_MEDIA},     {"rdf", NS_RDF}, {"xhtml", NS_XHTML},
+};
+
+#define PARSE_XML_NS "http://www.w3.org/XML/1998/namespace"
+#define PARSE_ATOM03_NS "http://purl.org/atom/ns#"
+
+/* HTML 4 entities (latin1, symbol, special) and &apos;, sorted by strcmp. */
+static const struct parse_entity {
+	const char *name;
+	unsigned cp;
+} parse_entities[] = {
+    {"AElig", 0xC6},     {"Aacute", 0xC1},   {"Acirc", 0xC2},    {"Agrave", 0xC0},   {"Alpha", 0x391},
+    {"Aring", 0xC5},     {"Atilde", 0xC3},   {"Auml", 0xC4},     {"Beta", 0x392},    {"Ccedil", 0xC7},
+    {"Chi", 0x3A7},      {"Dagger", 0x2021}, {"Delta", 0x394},   {"ETH", 0xD0},      {"Eacute", 0xC9},
+    {"Ecirc", 0xCA},     {"Egrave", 0xC8},   {"Epsilon", 0x395}, {"Eta", 0x397},     {"Euml", 0xCB},
+    {"Gamma", 0x393},    {"Iacute", 0xCD},   {"Icirc", 0xCE},    {"Igrave", 0xCC},   {"Iota", 0x399},
+    {"Iuml", 0xCF},      {"Kappa", 0x39A},   {"Lambda", 0x39B},  {"Mu", 0x39C},      {"Ntilde", 0xD1},
+    {"Nu", 0x39D},       {"OElig", 0x152},   {"Oacute", 0xD3},   {"Ocirc", 0xD4},    {"Ograve", 0xD2},
+    {"Omega", 0x3A9},    {"Omicron", 0x39F}, {"Oslash", 0xD8},   {"Otilde", 0xD5},   {"Ouml", 0xD6},
+    {"Phi", 0x3A6},      {"Pi", 0x3A0},      {"Prime", 0x2033},  {"Psi", 0x3A8},     {"Rho", 0x3A1},
+    {"Scaron", 0x160},   {"Sigma", 0x3A3},   {"THORN", 0xDE},    {"Tau", 0x3A4},     {"Theta", 0x398},
+    {"Uacute", 0xDA},    {"Ucirc", 0xDB},    {"Ugrave", 0xD9},   {"Upsilon", 0x3A5}, {"Uuml", 0xDC},
+    {"Xi", 0x39E},       {"Yacute", 0xDD},   {"Yuml", 0x178},    {"Zeta", 0x396},    {"aacute", 0xE1},
+    {"acirc", 0xE2},     {"acute", 0xB4},    {"aelig", 0xE6},    {"agrave", 0xE0},   {"alefsym", 0x2135},
+    {"alpha", 0x3B1},    {"amp", 0x26},      {"and", 0x2227},    {"ang", 0x2220},    {"apos", 0x27},
+    {"aring", 0xE5},     {"asymp", 0x2248},  {"atilde", 0xE3},   {"auml", 0xE4},     {"bdquo", 0x201E},
+    {"beta", 0x3B2},     {"brvbar", 0xA6},   {"bull", 0x2022},   {"cap", 0x2229},    {"ccedil", 0xE7},
+    {"cedil", 0xB8},     {"cent", 0xA2},     {"chi", 0x3C7},     {"circ", 0x2C6},    {"clubs", 0x2663},
+    {"cong", 0x2245},    {"copy", 0xA9},     {"crarr", 0x21B5},  {"cup", 0x222A},    {"curren", 0xA4},
+    {"dArr", 0x21D3},    {"dagger", 0x2020}, {"darr", 0x2193},   {"deg", 0xB0},      {"delta", 0x3B4},
+    {"diams", 0x2666},   {"divide", 0xF7},   {"eacute", 0xE9},   {"ecirc", 0xEA},    {"egrave", 0xE8},
+    {"empty", 0x2205},   {"emsp", 0x2003},   {"ensp", 0x2002},   {"epsilon", 0x3B5}, {"equiv", 0x2261},
+    {"eta", 0x3B7},      {"eth", 0xF0},      {"euml", 0xEB},     {"euro", 0x20AC},   {"exist", 0x2203},
+    {"fnof", 0x192},     {"forall", 0x2200}, {"frac12", 0xBD},   {"frac14", 0xBC},   {"frac34", 0xBE},
+    {"frasl", 0x2044},   {"gamma", 0x3B3},   {"ge", 0x2265},     {"gt", 0x3E},       {"hArr", 0x21D4},
+    {"harr", 0x2194},    {"hearts", 0x2665}, {"hellip", 0x2026}, {"iacute", 0xED},   {"icirc", 0xEE},
+    {"iexcl", 0xA1},     {"igrave", 0xEC},   {"image", 0x2111},  {"infin", 0x221E},  {"int", 0x222B},
+    {"iota", 0x3B9},     {"iquest", 0xBF},   {"isin", 0x2208},   {"iuml", 0xEF},     {"kappa", 0x3BA},
+    {"lArr", 0x21D0},    {"lambda", 0x3BB},  {"lang", 0x2329},   {"laquo", 0xAB},    {"larr", 0x2190},
+    {"lceil", 0x2308},   {"ldquo", 0x201C},  {"le", 0x2264},     {"lfloor", 0x230A}, {"lowast", 0x2217},
+    {"loz", 0x25CA},     {"lrm", 0x200E},    {"lsaquo", 0x2039}, {"lsquo", 0x2018},  {"lt", 0x3C},
+    {"macr", 0xAF},      {"mdash", 0x2014},  {"micro", 0xB5},    {"middot", 0xB7},   {"minus", 0x2212},
+    {"mu", 0x3BC},       {"nabla", 0x2207},  {"nbsp", 0xA0},     {"ndash", 0x2013},  {"ne", 0x2260},
+    {"ni", 0x220B},      {"not", 0xAC},      {"notin", 0x2209},  {"nsub", 0x2284},   {"ntilde", 0xF1},
+    {"nu", 0x3BD},       {"oacute", 0xF3},   {"ocirc", 0xF4},    {"oelig", 0x153},   {"ograve", 0xF2},
+    {"oline", 0x203E},   {"omega", 0x3C9},   {"omicron", 0x3BF}, {"oplus", 0x2295},  {"or", 0x2228},
+    {"ordf", 0xAA},      {"ordm", 0xBA},     {"oslash", 0xF8},   {"otilde", 0xF5},   {"otimes", 0x2297},
+    {"ouml", 0xF6},      {"para", 0xB6},     {"part", 0x2202},   {"permil", 0x2030}, {"perp", 0x22A5},
+    {"phi", 0x3C6},      {"pi", 0x3C0},      {"piv", 0x3D6},     {"plusmn", 0xB1},   {"pound", 0xA3},
+    {"prime", 0x2032},   {"prod", 0x220F},   {"prop", 0x221D},   {"psi", 0x3C8},     {"quot", 0x22},
+    {"rArr", 0x21D2},    {"radic", 0x221A},  {"rang", 0x232A},   {"raquo", 0xBB},    {"rarr", 0x2192},
+    {"rceil", 0x2309},   {"rdquo", 0x201D},  {"real", 0x211C},   {"reg", 0xAE},      {"rfloor", 0x230B},
+    {"rho", 0x3C1},      {"rlm", 0x200F},    {"rsaquo", 0x203A}, {"rsquo", 0x2019},  {"sbquo", 0x201A},
+    {"scaron", 0x161},   {"sdot", 0x22C5},   {"sect", 0xA7},     {"shy", 0xAD},      {"sigma", 0x3C3},
+    {"sigmaf", 0x3C2},   {"sim", 0x223C},    {"spades", 0x2660}, {"sub", 0x2282},    {"sube", 0x2286},
+    {"sum", 0x2211},     {"sup", 0x2283},    {"sup1", 0xB9},     {"sup2", 0xB2},     {"sup3", 0xB3},
+    {"supe", 0x2287},    {"szlig", 0xDF},    {"tau", 0x3C4},     {"there4", 0x2234}, {"theta", 0x3B8},
+    {"thetasym", 0x3D1}, {"thinsp", 0x2009}, {"thorn", 0xFE},    {"tilde", 0x2DC},   {"times", 0xD7},
+    {"trade", 0x2122},   {"uArr", 0x21D1},   {"uacute", 0xFA},   {"uarr", 0x2191},   {"ucirc", 0xFB},
+    {"ugrave", 0xF9},    {"uml", 0xA8},      {"upsih", 0x3D2},   {"upsilon", 0x3C5}, {"uuml", 0xFC},
+    {"weierp", 0x2118},  {"xi", 0x3BE},      {"yacute", 0xFD},   {"yen", 0xA5},      {"yuml", 0xFF},
+    {"zeta", 0x3B6},     {"zwj", 0x200D},    {"zwnj", 0x200C},
+};
+#define PARSE_NENTITIES (sizeof parse_entities / sizeof parse_entities[0])
+
+/* A cached entity for libxml2, with room for its UTF-8 bytes. */
+struct parse_xent {
+	xmlEntity ent;
+	xmlChar utf8[8];
+};
+
+/* How captured text is collected. */
+enum parse_cap {
+	CAP_TEXT,   /* text only; child elements contribute their text */
+	CAP_MARKUP, /* child elements are serialized as markup */
+	CAP_PERSON, /* text of a child name (or email) */
+	CAP_SKIP,   /* nothing (binary or out-of-line content) */
+};
+
+/* How a text construct is to be read. */
+enum parse_tt {
+	TT_TEXT,
+	TT_HTML,
+	TT_XHTML,
+	TT_MAYBE_HTML, /* RSS titles: plain text unless it looks like HTML */
+	TT_SKIP,
+};
+
+struct parse_frame {
+	const xmlChar *name; /* libxml2 dictionary string */
+	unsigned char ns;
+	unsigned char ctx;    /* what the children are */
+	unsigned char unwrap; /* captured markup: write no end tag (void element, Atom xhtml div) */
+	char *base;           /* effective base URL, may be NULL */
+	int base_owned;
+};
+
+struct parse_capture {
+	int active;
+	size_t depth;   /* stack depth of the capturing element */
+	int where;      /* CTX_ITEM or CTX_FEED */
+	int mode;       /* enum parse_cap */
+	int tt;         /* enum parse_tt */
+	int escape_top; /* MARKUP: escape text directly inside the element */
+	int permalink;  /* RSS guid isPermaLink (default true) */
+	const struct parse_source *rows[PARSE_MAX_ROWS];
+	int nrows;
+	struct buf text;
+	struct buf aux; /* CAP_PERSON: email */
+};
+
+struct parser {
+	xmlParserCtxtPtr ctxt;
+	char *base_url;
+	char *charset;
+	parse_item_fn fn;
+	void *arg;
+
+	enum feed_format format;
+	int null_ns; /* token for elements without a namespace */
+	int started; /* the libxml2 context exists */
+	int finished;
+	int failed;      /* stopped: p->error or an XML error */
+	char *error;     /* our own stop reason */
+	char *xml_error; /* first fatal libxml2 error */
+	int xml_error_line;
+	int xml_error_fatal;
+	int seen_root;
+	struct buf head; /* bytes held back before the encoding is chosen */
+
+	struct parse_frame *stack;
+	size_t depth;
+	size_t stack_cap;
+
+	struct parse_capture cap;
+	size_t total_text;
+
+	struct item *item;
+	size_t item_depth;
+	size_t item_text;
+	size_t item_elements;
+	int item_prio[F_MAX];
+	int item_has_author;
+
+	struct feed_meta meta;
+	int feed_prio[F_MAX];
+	char *feed_author;
+	size_t nitems;
+
+	struct parse_xent *xents[PARSE_NENTITIES];
+};
+
+static void parse_fail(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int parse_start_xml(struct parser *p);
+static int parse_sniff_ready(const struct buf *head);
+static const unsigned char *parse_find(const void *hay, size_t len, const char *needle);
+static const char *parse_sniff_encoding(const char *s, size_t len, size_t *skip);
+static int parse_feed_bytes(struct parser *p, const char *data, size_t len);
+static void parse_chunk(struct parser *p, const char *data, size_t len, int terminate);
+static int parse_check(struct parser *p);
+static int parse_ns_token(const struct parser *p, const xmlChar *uri, const xmlChar *prefix);
+static int parse_entity_find(const char *name, size_t len);
+static size_t parse_utf8_put(unsigned cp, char *out);
+static char *parse_attr(const xmlChar **attrs, int nattrs, const char *uri, const char *name);
+static char *parse_attr_decode(const xmlChar *start, const xmlChar *end);
+static void parse_html_escape(struct buf *b, const char *s, size_t len, int attr);
+static char *parse_html_to_text(const char *s);
+static int parse_looks_like_html(const char *s);
+static void parse_clean(char *s);
+static char *parse_collapse(char *s);
+static char *parse_trim(char *s);
+static char *parse_resolve(const char *base, const char *ref);
+static int parse_text_type(const struct parse_frame *f, const xmlChar **attrs, int nattrs, int kind);
+static void parse_root(struct parser *p, struct parse_frame *f, const xmlChar *localname, const xmlChar *uri,
+                       const xmlChar **attrs, int nattrs);
+static void parse_item_begin(struct parser *p, const xmlChar **attrs, int nattrs);
+static void parse_item_end(struct parser *p);
+static void parse_match(struct parser *p, int where, const struct parse_frame *f, const xmlChar **attrs,
+                        int nattrs);
+static void parse_capture_begin(struct parser *p, int where, const struct parse_source **rows, int nrows,
+                                const struct parse_frame *f, const xmlChar **attrs, int nattrs);
+static void parse_capture_end(struct parser *p);
+static void parse_capture_add(struct parser *p, struct buf *b, const char *s, size_t len, int escape);
+static void parse_markup_start(struct parser *p, struct parse_frame *f, const xmlChar **attrs, int nattrs);
+static void parse_offer_string(struct parser *p, int where, const struct parse_source *row, char *value);
+static void parse_offer_time(struct parser *p, int where, const struct parse_source *row, time_t t);
+static int parse_take_prio(struct parser *p, int where, const struct parse_source *row);
+static void parse_add_category(struct parser *p, const char *term);
+static void parse_add_enclosure(struct parser *p, const char *base, const char *url, const char *type,
+                                const char *length);
+static void parse_atom_link(struct parser *p, int where, const struct parse_source *row,
+                            const struct parse_frame *f, const xmlChar **attrs, int nattrs);
+static void parse_sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
+                            int nb_namespaces, const xmlChar **namespaces, int nb_attributes,
+                            int nb_defaulted, const xmlChar **attributes);
+static void parse_sax_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri);
+static void parse_sax_characters(void *ctx, const xmlChar *ch, int len);
+static xmlEntityPtr parse_sax_get_entity(void *ctx, const xmlChar *name);
+static void parse_sax_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
+                                  const xmlChar *system_id, xmlChar *content);
+static void parse_sax_unparsed_entity_decl(void *ctx, const xmlChar *name, const xmlChar *public_id,
+                                           const xmlChar *system_id, const xmlChar *notation);
+static void parse_sax_attribute_decl(void *ctx, const xmlChar *elem, const xmlChar *fullname, int type,
+                                     int def, const xmlChar *default_value, xmlEnumerationPtr tree);
+static xmlParserInputPtr parse_sax_resolve_entity(void *ctx, const xmlChar *public_id,
+                                                  const xmlChar *system_id);
+static void parse_sax_error(void *ctx, xmlErrorPtr err);
+static void parse_generic_error(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Create a parser for one document. */
+struct parser *
+parser_new(const char *base_url, const char *charset, parse_item_fn fn, void *arg)
+{
+	struct parser *p = xcalloc(1, sizeof *p);
+
+	p->base_url = base_url != NULL && *base_url != '\0' ? xstrdup(base_url) : NULL;
+	p->charset = charset != NULL && *charset != '\0' ? xstrdup(charset) : NULL;
+	p->fn = fn;
+	p->arg = arg;
+	p->null_ns = NS_RSS;
+	buf_init(&p->head);
+	buf_init(&p->cap.text);
+	buf_init(&p->cap.aux);
+	for (int i = 0; i < F_MAX; i++)
+		p->feed_prio[i] = INT_MAX;
+	return p;
+}
+
+/* Record why the parse stops (first reason wins) and stop libxml2. */
+static void
+parse_fail(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[256];
+
+	if (p->failed)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	p->error = xstrdup(msg);
+	p->failed = 1;
+	if (p->ctxt != NULL)
+		xmlStopParser(p->ctxt);
+}
+
+/* Push len bytes. */
+int
+parser_push(struct parser *p, const char *data, size_t len)
+{
+	if (p->failed || p->finished)
+		return -1;
+	if (len == 0)
+		return 0;
+	if (!p->started) {
+		buf_append(&p->head, data, len);
+		if (!parse_sniff_ready(&p->head))
+			return 0;
+		return parse_start_xml(p);
+	}
+	return parse_feed_bytes(p, data, len);
+}
+
+/* Whether enough of the document's start is held to choose its encoding. */
+static int
+parse_sniff_ready(const struct buf *head)
+{
+	const unsigned char *s = (const unsigned char *)head->data;
+	size_t n = head->len, i = 0;
+
+	if (n >= PARSE_SNIFF_MAX)
+		return 1;
+	if (n >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF)
+		i = 3;
+	else if ((n >= 2 && ((s[0] == 0xFE && s[1] == 0xFF) || (s[0] == 0xFF && s[1] == 0xFE))) ||
+	         (n >= 1 && s[0] == 0) || (n >= 2 && s[1] == 0))
+		/* UTF-16 or UTF-32: libxml2 2.9 switches encodings reliably
+		 * only when its first chunk holds the whole declaration. */
+		return 0;
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+		i++;
+	if (n - i < 5)
+		return 0;
+	if (memcmp(s + i, "<?xml", 5) != 0)
+		return 1;
+	/* Wait for the end of the declaration. */
+	return parse_find(s + i, n - i, "?>") != NULL;
+}
+
+/* memmem() for a NUL-terminated needle, without _GNU_SOURCE. */
+static const unsigned char *
+parse_find(const void *hay, size_t len, const char *needle)
+{
+	const unsigned char *h = hay;
+	size_t n = strlen(needle);
+
+	for (size_t i = 0; n <= len && i <= len - n; i++)
+		if (memcmp(h + i, needle, n) == 0)
+			return h + i;
+	return NULL;
+}
+
+/* Choose the encoding to force (NULL: let libxml2 decide) and how many
+ * leading bytes to drop. */
+static const char *
+parse_sniff_encoding(const char *s, size_t len, size_t *skip)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+
+	*skip = 0;
+	if (len >= 2 && ((u[0] == 0xFE && u[1] == 0xFF) || (u[0] == 0xFF && u[1] == 0xFE)))
+		return NULL;
+	if (len >= 4 && u[0] == 0 && u[1] == '<' && u[2] == 0 && u[3] != '?')
+		return "UTF-16BE";
+	if (len >= 4 && u[0] == '<' && u[1] == 0 && u[2] != '?' && u[3] == 0)
+		return "UTF-16LE";
+	if (len >= 1 && u[0] == 0)
+		return NULL;
+	if (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF)
+		i = 3;
+	while (i < len && (u[i] == ' ' || u[i] == '\t' || u[i] == '\r' || u[i] == '\n'))
+		i++;
+	/* A UTF-8 BOM and white space before the declaration are dropped;
+	 * the BOM still means UTF-8, whatever the HTTP charset says. */
+	*skip = i;
+	if (len - i >= 5 && memcmp(u + i, "<?xml", 5) == 0) {
+		const unsigned char *end = parse_find(u + i, len - i, "?>");
+		if (end != NULL && parse_find(u + i, (size_t)(end - (u + i)), "encoding") != NULL)
+			return NULL;
+	}
+	if (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF)
+		return "UTF-8";
+	return "";
+}
+
+/* Create the libxml2 context and feed it the held-back bytes. */
+static int
+parse_start_xml(struct parser *p)
+{
+	xmlSAXHandler sax;
+	const char *enc;
+	size_t skip = 0, first = 0;
+	int rc;
+
+	p->started = 1;
+	if (p->head.len > 0) {
+		const char *s = p->head.data;
+		if (p->head.len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+			first = 3;
+		while (first < p->head.len && isspace((unsigned char)s[first]))
+			first++;
+		if (first < p->head.len && s[first] == '{') {
+			parse_fail(p, "JSON Feed not supported yet");
+			return -1;
+		}
+		if (first == p->head.len) {
+			/* Nothing but white space so far: keep only a BOM
+			 * and wait; at the end this is an empty document. */
+			p->head.len = first >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+			p->head.data[p->head.len] = '\0';
+			p->started = 0;
+			return 0;
+		}
+	}
+	memset(&sax, 0, sizeof sax);
+	sax.initialized = XML_SAX2_MAGIC;
+	sax.startElementNs = parse_sax_start;
+	sax.endElementNs = parse_sax_end;
+	sax.characters = parse_sax_characters;
+	sax.cdataBlock = parse_sax_characters;
+	sax.ignorableWhitespace = parse_sax_characters;
+	sax.getEntity = parse_sax_get_entity;
+	sax.entityDecl = parse_sax_entity_decl;
+	sax.unparsedEntityDecl = parse_sax_unparsed_entity_decl;
+	sax.attributeDecl = parse_sax_attribute_decl;
+	sax.resolveEntity = parse_sax_resolve_entity;
+	sax.serror = parse_sax_error;
+	p->ctxt = xmlCreatePushParserCtxt(&sax, p, NULL, 0, NULL);
+	if (p->ctxt == NULL) {
+		parse_fail(p, "cannot create an XML parser");
+		return -1;
+	}
+	xmlCtxtUseOptions(p->ctxt, XML_PARSE_NONET);
+
+	enc = parse_sniff_encoding(p->head.data != NULL ? p->head.data : "", p->head.len, &skip);
+	if (enc != NULL && *enc == '\0')
+		enc = p->charset;
+	if (enc != NULL && strcasecmp(enc, "utf-8") != 0 && strcasecmp(enc, "utf8") != 0) {
+		xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(enc);
+		if (h != NULL)
+			xmlSwitchToEncoding(p->ctxt, h);
+	}
+	rc = 0;
+	if (p->head.len > skip)
+		rc = parse_feed_bytes(p, p->head.data + skip, p->head.len - skip);
+	buf_free(&p->head);
+	return rc;
+}
+
+/* Hand bytes to libxml2 in bounded pieces. */
+static int
+parse_feed_bytes(struct parser *p, const char *data, size_t len)
+{
+	do {
+		size_t n = len < PARSE_CHUNK ? len : PARSE_CHUNK;
+		parse_chunk(p, data, n, 0);
+		if (parse_check(p) < 0)
+			return -1;
+		data += n;
+		len -= n;
+	} while (len > 0);
+	return 0;
+}
+
+/* One xmlParseChunk() call. Errors raised without a parser context (the
+ * encoding converters') would go to libxml2's thread-wide handler and on
+ * to stderr, so those handlers point at this parser during the call only. */
+static void
+parse_chunk(struct parser *p, const char *data, size_t len, int terminate)
+{
+	xmlStructuredErrorFunc saved = xmlStructuredError;
+	void *saved_ctx = xmlStructuredErrorContext;
+	xmlGenericErrorFunc saved_generic = xmlGenericError;
+	void *saved_generic_ctx = xmlGenericErrorContext;
+
+	xmlSetStructuredErrorFunc(p, parse_sax_error);
+	xmlSetGenericErrorFunc(p, parse_generic_error);
+	xmlParseChunk(p->ctxt, data, (int)len, terminate);
+	xmlSetGenericErrorFunc(saved_generic_ctx, saved_generic);
+	xmlSetStructuredErrorFunc(saved_ctx, saved);
+}
+
+/* Whether the parse is still going. */
+static int
+parse_check(struct parser *p)
+{
+	if (p->failed)
+		return -1;
+	if (p->ctxt != NULL && !p->ctxt->wellFormed && p->ctxt->disableSAX) {
+		p->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* End of input. */
+int
+parser_finish(struct parser *p, char **err)
+{
+	char *msg = NULL;
+
+	if (!p->finished) {
+		p->finished = 1;
+		if (!p->failed && !p->started && p->head.len > 0)
+			parse_start_xml(p);
+		if (!p->failed && p->ctxt != NULL) {
+			parse_chunk(p, NULL, 0, 1);
+			parse_check(p);
+		}
+	}
+	if (p->error != NULL)
+		msg = xstrdup(p->error);
+	else if (!p->seen_root && p->ctxt == NULL)
+		msg = xstrdup("not a feed (empty document)");
+	else if (!p->seen_root)
+		msg = xasprintf("not a feed (not XML: %s)",
+		                p->xml_error != NULL ? p->xml_error : "no root element");
+	else if (p->failed)
+		msg = xasprintf("not well-formed (line %d): %s", p->xml_error_line,
+		                p->xml_error != NULL ? p->xml_error : "unknown error");
+	if (msg == NULL)
+		return 0;
+	if (err != NULL)
+		*err = msg;
+	else
+		free(msg);
+	return -1;
+}
+
+/* The feed-level metadata seen so far. */
+const struct feed_meta *
+parser_meta(const struct parser *p)
+{
+	return &p->meta;
+}
+
+/* The document's format, once its root element was seen. */
+enum feed_format
+parser_format(const struct parser *p)
+{
+	return p->format;
+}
+
+/* How many items were handed out. */
+size_t
+parser_item_count(const struct parser *p)
+{
+	return p->nitems;
+}
+
+/* Free the parser and whatever it still holds. */
+void
+parser_free(struct parser *p)
+{
+	if (p == NULL)
+		return;
+	if (p->ctxt != NULL) {
+		/* libxml2 builds a "SAX compatibility" document for an entity
+		 * declaration even in SAX mode; it is ours to free. */
+		if (p->ctxt->myDoc != NULL)
+			xmlFreeDoc(p->ctxt->myDoc);
+		xmlFreeParserCtxt(p->ctxt);
+	}
+	for (size_t i = 0; i < p->depth; i++)
+		if (p->stack[i].base_owned)
+			free(p->stack[i].base);
+	free(p->stack);
+	for (size_t i = 0; i < PARSE_NENTITIES; i++)
+		free(p->xents[i]);
+	item_free(p->item);
+	feed_meta_clear(&p->meta);
+	buf_free(&p->head);
+	buf_free(&p->cap.text);
+	buf_free(&p->cap.aux);
+	free(p->feed_author);
+	free(p->base_url);
+	free(p->charset);
+	free(p->error);
+	free(p->xml_error);
+	free(p);
+}
+
+/* The token for an element's namespace URI (or undeclared prefix). */
+static int
+parse_ns_token(const struct parser *p, const xmlChar *uri, const xmlChar *prefix)
+{
+	const char *u = (const char *)uri;
+
+	if ((u == NULL || *u == '\0') && prefix != NULL) {
+		for (size_t i = 0; i < sizeof parse_prefixes / sizeof parse_prefixes[0]; i++)
+			if (strcmp((const char *)prefix, parse_prefixes[i].prefix) == 0)
+				return parse_prefixes[i].ns;
+		return NS_OTHER;
+	}
+	if (u == NULL || *u == '\0')
+		return p->null_ns;
+	for (size_t i = 0; i < sizeof parse_namespaces / sizeof parse_namespaces[0]; i++) {
+		const char *ns = parse_namespaces[i].uri;
+		int m = parse_namespaces[i].match;
+		if ((m == 0 && strcmp(u, ns) == 0) || (m == 1 && strncmp(u, ns, strlen(ns)) == 0) ||
+		    (m == 2 && strcasecmp(u, ns) == 0))
+			return parse_namespaces[i].ns;
+	}
+	return NS_OTHER;
+}
+
+/* Index of an HTML entity name (len bytes), or -1. */
+static int
+parse_entity_find(const char *name, size_t len)
+{
+	size_t lo = 0, hi = PARSE_NENTITIES;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strncmp(name, parse_entities[mid].name, len);
+		if (c == 0 && parse_entities[mid].name[len] != '\0')
+			c = -1;
+		if (c == 0)
+			return (int)mid;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+/* Encode a code point as UTF-8 (at most 4 bytes); 0 for one we drop. */
+static size_t
+parse_utf8_put(unsigned cp, char *out)
+{
+	if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || (cp >= 0xD800 && cp <= 0xDFFF) ||
+	    cp == 0xFFFE || cp == 0xFFFF || cp > 0x10FFFF)
+		return 0;
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xC0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xE0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		out[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	out[0] = (char)(0xF0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	out[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/* A decoded copy of an attribute (uri NULL: no namespace), or NULL. */
+static char *
+parse_attr(const xmlChar **attrs, int nattrs, const char *uri, const char *name)
+{
+	for (int i = 0; i < nattrs; i++) {
+		const xmlChar **a = attrs + i * 5;
+		const char *auri = (const char *)a[2];
+		if (strcmp((const char *)a[0], name) != 0)
+			continue;
+		if ((uri == NULL) != (auri == NULL) || (uri != NULL && strcmp(uri, auri) != 0))
+			continue;
+		return parse_attr_decode(a[3], a[4]);
+	}
+	return NULL;
+}
+
+/* Copy an attribute value, undoing what libxml2 leaves in it without
+ * NOENT: "&#38;" for '&', and "&name;" for our HTML entities. */
+static char *
+parse_attr_decode(const xmlChar *start, const xmlChar *end)
+{
+	size_t len = (size_t)(end - start);
+	const char *s = (const char *)start;
+	struct buf b;
+
+	if (memchr(s, '&', len) == NULL) {
+		char *v = xstrndup(s, len);
+		parse_clean(v);
+		return v;
+	}
+	buf_init(&b);
+	for (size_t i = 0; i < len;) {
+		if (s[i] == '&') {
+			size_t j = i + 1;
+			while (j < len && j - i < 12 && s[j] != ';')
+				j++;
+			if (j < len && s[j] == ';') {
+				int e;
+				char u[4];
+				if (j - i == 4 && memcmp(s + i, "&#38", 4) == 0) {
+					buf_append(&b, "&", 1);
+					i = j + 1;
+					continue;
+				}
+				e = parse_entity_find(s + i + 1, j - i - 1);
+				if (e >= 0) {
+					buf_append(&b, u, parse_utf8_put(parse_entities[e].cp, u));
+					i = j + 1;
+					continue;
+				}
+			}
+		}
+		buf_append(&b, s + i, 1);
+		i++;
+	}
+	{
+		char *v = buf_steal(&b);
+		parse_clean(v);
+		return v;
+	}
+}
+
+/* Append s escaped for HTML text (attr: also quotes). */
+static void
+parse_html_escape(struct buf *b, const char *s, size_t len, int attr)
+{
+	size_t run = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		const char *rep = NULL;
+		switch (s[i]) {
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			rep = attr ? "&quot;" : NULL;
+			break;
+		default:
+			break;
+		}
+		if (rep == NULL)
+			continue;
+		buf_append(b, s + run, i - run);
+		buf_puts(b, rep);
+		run = i + 1;
+	}
+	buf_append(b, s + run, len - run);
+}
+
+/* HTML to plain text: tags and comments dropped (block tags become a
+ * space), character references decoded (0x80-0x9F as Windows-1252, as
+ * browsers do). The result still needs parse_collapse(). */
+static char *
+parse_html_to_text(const char *s)
+{
+	static const unsigned cp1252[32] = {
+	    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+	    0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+	    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178,
+	};
+	static const char *const blocks[] = {"br", "p",  "div", "li", "tr", "td",  "th",
+	                                     "h1", "h2", "h3",  "h4", "h5", "h6",  "blockquote",
+	                                     "ul", "ol", "dd",  "dt", "hr", "pre", "table"};
+	struct buf b;
+
+	buf_init(&b);
+	while (*s) {
+		if (s[0] == '<' && strncmp(s, "<!--", 4) == 0) {
+			const char *e = strstr(s + 4, "-->");
+			s = e != NULL ? e + 3 : s + strlen(s);
+			continue;
+		}
+		if (s[0] == '<' &&
+		    (isalpha((unsigned char)s[1]) || s[1] == '/' || s[1] == '!' || s[1] == '?')) {
+			const char *e = strchr(s, '>');
+			const char *n = s + 1 + (s[1] == '/');
+			size_t nlen = 0;
+			if (e == NULL)
+				break;
+			while (isalnum((unsigned char)n[nlen]))
+				nlen++;
+			for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++) {
+				if (strlen(blocks[i]) == nlen && strncasecmp(n, blocks[i], nlen) == 0) {
+					buf_append(&b, " ", 1);
+					break;
+				}
+			}
+			s = e + 1;
+			continue;
+		}
+		if (s[0] == '&') {
+			const char *semi = s + 1;
+			char u[4];
+			while (*semi && *semi != ';' && semi - s < 12)
+				semi++;
+			if (*semi == ';' && s[1] == '#') {
+				unsigned long cp;
+				char *endp;
+				if (s[2] == 'x' || s[2] == 'X')
+					cp = strtoul(s + 3, &endp, 16);
+				else
+					cp = strtoul(s + 2, &endp, 10);
+				if (endp == semi && endp > s + 2) {
+					if (cp >= 0x80 && cp <= 0x9F && cp1252[cp - 0x80] != 0)
+						cp = cp1252[cp - 0x80];
+					buf_append(&b, u,
+					           parse_utf8_put(cp <= 0x10FFFF ? (unsigned)cp : 0xFFFD, u));
+					s = semi + 1;
+					continue;
+				}
+			} else if (*semi == ';') {
+				int e = parse_entity_find(s + 1, (size_t)(semi - s - 1));
+				if (e >= 0) {
+					buf_append(&b, u, parse_utf8_put(parse_entities[e].cp, u));
+					s = semi + 1;
+					continue;
+				}
+			}
+		}
+		buf_append(&b, s, 1);
+		s++;
+	}
+	return buf_steal(&b);
+}
+
+/* Whether an RSS title is HTML rather than text: it has a character
+ * reference or a tag of a known HTML element. */
+static int
+parse_looks_like_html(const char *s)
+{
+	static const char *const tags[] = {
+	    "a",     "abbr", "acronym", "b",      "big", "br",  "cite", "code", "del", "dfn", "div",
+	    "em",    "font", "i",       "img",    "ins", "kbd", "mark", "p",    "q",   "s",   "samp",
+	    "small", "span", "strike",  "strong", "sub", "sup", "time", "tt",   "u",   "var"};
+
+	for (const char *c = s; *c; c++) {
+		if (*c == '&') {
+			const char *e = c + 1;
+			if (*e == '#')
+				e++;
+			while (isalnum((unsigned char)*e))
+				e++;
+			if (*e == ';' && e > c + 1)
+				return 1;
+		} else if (*c == '<') {
+			const char *n = c + 1 + (c[1] == '/');
+			size_t len = 0;
+			while (isalnum((unsigned char)n[len]))
+				len++;
+			if (len == 0 || (n[len] != '>' && n[len] != ' ' && n[len] != '/'))
+				continue;
+			for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++)
+				if (strlen(tags[i]) == len && strncasecmp(n, tags[i], len) == 0)
+					return 1;
+		}
+	}
+	return 0;
+}
+
+/* Drop C0 control characters other than tab, LF and CR, in place. */
+static void
+parse_clean(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x20 || *s == '\t' || *s == '\n' || *s == '\r')
+			*w++ = *s;
+	*w = '\0';
+}
+
+/* Collapse runs of white space to one space and trim, in place. */
+static char *
+parse_collapse(char *s)
+{
+	char *w = s;
+	int space = 0;
+
+	for (const char *r = s; *r; r++) {
+		if (*r == ' ' || *r == '\t' || *r == '\n' || *r == '\r' || *r == '\f') {
+			space = 1;
+			continue;
+		}
+		if (space && w != s)
+			*w++ = ' ';
+		space = 0;
+		*w++ = *r;
+	}
+	*w = '\0';
+	return s;
+}
+
+/* Trim white space at both ends, in place. */
+static char *
+parse_trim(char *s)
+{
+	size_t len, start = 0;
+
+	while (s[start] == ' ' || s[start] == '\t' || s[start] == '\n' || s[start] == '\r')
+		start++;
+	len = strlen(s + start);
+	while (len > 0 && (s[start + len - 1] == ' ' || s[start + len - 1] == '\t' ||
+	                   s[start + len - 1] == '\n' || s[start + len - 1] == '\r'))
+		len--;
+	memmove(s, s + start, len);
+	s[len] = '\0';
+	return s;
+}
+
+/* Resolve ref against base; keep ref as given when it cannot be made
+ * absolute (no base). An empty ref is the base itself (RFC 3986 5.2).
+ * NULL when there is nothing, or the ref is oversized. */
+static char *
+parse_resolve(const char *base, const char *ref)
+{
+	char *r, *copy;
+
+	if (ref == NULL)
+		return NULL;
+	copy = parse_trim(xstrdup(ref));
+	if ((*copy == '\0' && base == NULL) || strlen(copy) > PARSE_MAX_URL) {
+		free(copy);
+		return NULL;
+	}
+	r = url_resolve(base, copy);
+	if (r == NULL)
+		return copy;
+	free(copy);
+	return r;
+}
+
+/* SAX: an element starts. */
+static void
+parse_sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
+                int nb_namespaces, const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
+                const xmlChar **attributes)
+{
+	struct parser *p = ctx;
+	struct parse_frame *f, *parent;
+	char *xbase;
+
+	if (p->failed)
+		return;
+	if (p->depth >= PARSE_MAX_DEPTH) {
+		parse_fail(p, "elements nested deeper than %d (cap)", PARSE_MAX_DEPTH);
+		return;
+	}
+	if (p->item != NULL && ++p->item_elements > PARSE_MAX_ITEM_ELEMENTS) {
+		parse_fail(p, "more than %d elements in one item (cap)", PARSE_MAX_ITEM_ELEMENTS);
+		return;
+	}
+	if (p->depth == p->stack_cap) {
+		p->stack_cap = p->stack_cap == 0 ? 16 : p->stack_cap * 2;
+		p->stack = xreallocarray(p->stack, p->stack_cap, sizeof *p->stack);
+	}
+	parent = p->depth > 0 ? &p->stack[p->depth - 1] : NULL;
+	f = &p->stack[p->depth++];
+	memset(f, 0, sizeof *f);
+	f->name = localname;
+	f->ns = (unsigned char)parse_ns_token(p, uri, prefix);
+	f->ctx = CTX_NONE;
+	f->base = parent != NULL ? parent->base : p->base_url;
+
+	xbase = parse_attr(attributes, nb_attributes, PARSE_XML_NS, "base");
+	if (xbase != NULL) {
+		char *r = strlen(xbase) <= PARSE_MAX_URL ? parse_resolve(f->base, xbase) : NULL;
+		if (r != NULL) {
+			f->base = r;
+			f->base_owned = 1;
+		}
+		free(xbase);
+	}
+
+	if (parent == NULL) {
+		parse_root(p, f, localname, uri, attributes, nb_attributes);
+		return;
+	}
+	if (p->cap.active) {
+		if (p->cap.mode == CAP_MARKUP)
+			parse_markup_start(p, f, attributes, nb_attributes);
+		return;
+	}
+	switch (parent->ctx) {
+	case CTX_ROOT:
+		if (f->ns == NS_RSS && strcmp((const char *)localname, "channel") == 0)
+			f->ctx = CTX_FEED;
+		else if (f->ns == NS_RSS && strcmp((const char *)localname, "item") == 0) {
+			f->ctx = CTX_ITEM;
+			parse_item_begin(p, attributes, nb_attributes);
+		}
+		break;
+	case CTX_FEED:
+		if ((p->format == FEED_FORMAT_ATOM && f->ns == NS_ATOM &&
+		     strcmp((const char *)localname, "entry") == 0) ||
+		    (p->format != FEED_FORMAT_ATOM && f->ns == NS_RSS &&
+		     strcmp((const char *)localname, "item") == 0)) {
+			f->ctx = CTX_ITEM;
+			parse_item_begin(p, attributes, nb_attributes);
+		} else {
+			parse_match(p, CTX_FEED, f, attributes, nb_attributes);
+		}
+		break;
+	case CTX_ITEM:
+		if (f->ns == NS_MEDIA && strcmp((const char *)localname, "group") == 0)
+			f->ctx = CTX_ITEM;
+		else
+			parse_match(p, CTX_ITEM, f, attributes, nb_attributes);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The root element decides the format, or that this is not a feed. */
+static void
+parse_root(struct parser *p, struct parse_frame *f, const xmlChar *localname, const xmlChar *uri,
+           const xmlChar **attrs, int nattrs)
+{
+	const char *name = (const char *)localname;
+
+	p->seen_root = 1;
+	if (strcmp(name, "rss") == 0 && (f->ns == NS_RSS || f->ns == NS_OTHER)) {
+		p->format = FEED_FORMAT_RSS;
+		f->ctx = CTX_ROOT;
+	} else if (strcmp(name, "RDF") == 0 && f->ns == NS_RDF) {
+		p->format = FEED_FORMAT_RDF;
+		f->ctx = CTX_ROOT;
+	} else if (strcmp(name, "feed") == 0 && (f->ns == NS_ATOM || uri == NULL)) {
+		/* Atom without a namespace: read its elements as Atom's. */
+		p->format = FEED_FORMAT_ATOM;
+		p->null_ns = NS_ATOM;
+		f->ns = NS_ATOM;
+		f->ctx = CTX_FEED;
+	} else if (strcmp(name, "entry") == 0 && f->ns == NS_ATOM) {
+		/* An Atom entry document (RFC 4287 4.1.2): one item. */
+		p->format = FEED_FORMAT_ATOM;
+		f->ctx = CTX_ITEM;
+		parse_item_begin(p, attrs, nattrs);
+	} else {
+		parse_fail(p, "not a feed (root element <%s>)", name);
+	}
+}
+
+/* An item element starts. */
+static void
+parse_item_begin(struct parser *p, const xmlChar **attrs, int nattrs)
+{
+	if (p->nitems >= PARSE_MAX_ITEMS) {
+		parse_fail(p, "more than %d items (cap)", PARSE_MAX_ITEMS);
+		return;
+	}
+	p->item = item_new();
+	p->item->id_is_permalink = 0;
+	p->item_depth = p->depth;
+	p->item_text = 0;
+	p->item_elements = 0;
+	p->item_has_author = 0;
+	for (int i = 0; i < F_MAX; i++)
+		p->item_prio[i] = INT_MAX;
+	/* RSS 1.0: the item's own rdf:about. */
+	for (size_t i = 0; i < PARSE_NSOURCES; i++) {
+		const struct parse_source *row = &parse_sources[i];
+		if (row->kind == K_ABOUT) {
+			char *about =
+			    parse_attr(attrs, nattrs, "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "about");
+			if (about != NULL)
+				parse_offer_string(p, CTX_ITEM, row, parse_trim(about));
+		}
+	}
+}
+
+/* An item element ends: finish it and hand it out. */
+static void
+parse_item_end(struct parser *p)
+{
+	struct item *it = p->item;
+
+	p->item = NULL;
+	if (it->author == NULL && p->feed_author != NULL)
+		it->author = xstrdup(p->feed_author);
+	p->nitems++;
+	p->fn(p->arg, it);
+}
+
+/* An element whose parent holds fields: find its rows in the table. */
+static void
+parse_match(struct parser *p, int where, const struct parse_frame *f, const xmlChar **attrs, int nattrs)
+{
+	const struct parse_source *rows[PARSE_MAX_ROWS];
+	int nrows = 0;
+	const char *name = (const char *)f->name;
+
+	for (size_t i = 0; i < PARSE_NSOURCES; i++) {
+		const struct parse_source *row = &parse_sources[i];
+		if (row->where != where || row->ns != f->ns || strcmp(row->name, name) != 0)
+			continue;
+		switch (row->kind) {
+		case K_ATOMLINK:
+			parse_atom_link(p, where, row, f, attrs, nattrs);
+			break;
+		case K_ENCLOSURE: {
+			char *url = parse_attr(attrs, nattrs, NULL, "url");
+			char *type = parse_attr(attrs, nattrs, NULL, "type");
+			char *len = parse_attr(attrs, nattrs, NULL, "length");
+			parse_add_enclosure(p, f->base, url, type, len);
+			free(url);
+			free(type);
+			free(len);
+			break;
+		}
+		case K_MEDIA: {
+			char *url = parse_attr(attrs, nattrs, NULL, "url");
+			char *type = parse_attr(attrs, nattrs, NULL, "type");
+			char *len = parse_attr(attrs, nattrs, NULL, "fileSize");
+			parse_add_enclosure(p, f->base, url, type, len);
+			free(url);
+			free(type);
+			free(len);
+			break;
+		}
+		case K_TERM: {
+			char *term = parse_attr(attrs, nattrs, NULL, "term");
+			if (term != NULL)
+				parse_add_category(p, parse_collapse(term));
+			free(term);
+			break;
+		}
+		case K_ABOUT:
+			break;
+		default:
+			if (nrows < PARSE_MAX_ROWS)
+				rows[nrows++] = row;
+			break;
+		}
+	}
+	if (nrows > 0)
+		parse_capture_begin(p, where, rows, nrows, f, attrs, nattrs);
+}
+
+/* atom:link: an alternate link for the link field, an enclosure for the
+ * enclosures; other relations are ignored. */
+static void
+parse_atom_link(struct parser *p, int where, const struct parse_source *row, const struct parse_frame *f,
+                const xmlChar **attrs, int nattrs)
+{
+	static const char iana[] = "http://www.iana.org/assignments/relation/";
+	char *rel = parse_attr(attrs, nattrs, NULL, "rel");
+	char *href = parse_attr(attrs, nattrs, NULL, "href");
+	const char *r = rel != NULL ? parse_trim(rel) : "alternate";
+
+	if (strncmp(r, iana, sizeof iana - 1) == 0)
+		r += sizeof iana - 1;
+	if (href == NULL)
+		goto done;
+	if (row->field == F_LINK && strcasecmp(r, "alternate") == 0) {
+		parse_offer_string(p, where, row, parse_resolve(f->base, href));
+	} else if (row->field == F_ENCLOSURE && strcasecmp(r, "enclosure") == 0) {
+		char *type = parse_attr(attrs, nattrs, NULL, "type");
+		char *len = parse_attr(attrs, nattrs, NULL, "length");
+		parse_add_enclosure(p, f->base, href, type, len);
+		free(type);
+		free(len);
+	}
+done:
+	free(rel);
+	free(href);
+}
+
+/* How a text construct reads: Atom's type (and Atom 0.3's mode), fixed
+ * readings for the RSS elements. */
+static int
+parse_text_type(const struct parse_frame *f, const xmlChar **attrs, int nattrs, int kind)
+{
+	char *type, *mode, *src;
+	int tt = TT_TEXT;
+
+	if (f->ns == NS_XHTML)
+		return TT_XHTML;
+	if (f->ns == NS_ITUNES)
+		return TT_TEXT;
+	if (f->ns == NS_MEDIA) {
+		type = parse_attr(attrs, nattrs, NULL, "type");
+		tt = type != NULL && strcasecmp(type, "html") == 0 ? TT_HTML : TT_TEXT;
+		free(type);
+		return tt;
+	}
+	if (f->ns != NS_ATOM)
+		return kind == K_TITLE ? TT_MAYBE_HTML : TT_HTML;
+
+	src = parse_attr(attrs, nattrs, NULL, "src");
+	if (src != NULL) {
+		free(src);
+		return TT_SKIP;
+	}
+	type = parse_attr(attrs, nattrs, NULL, "type");
+	mode = parse_attr(attrs, nattrs, NULL, "mode");
+	if (type != NULL)
+		parse_trim(type);
+	if (type == NULL || *type == '\0' || strcasecmp(type, "text") == 0 ||
+	    strcasecmp(type, "text/plain") == 0)
+		tt = TT_TEXT;
+	else if (strcasecmp(type, "html") == 0 || strcasecmp(type, "text/html") == 0)
+		tt = TT_HTML;
+	else if (strcasecmp(type, "xhtml") == 0 || strcasecmp(type, "application/xhtml+xml") == 0)
+		tt = TT_XHTML;
+	else if (strncasecmp(type, "text/", 5) == 0)
+		tt = TT_TEXT;
+	else if (strlen(type) > 4 && (strcasecmp(type + strlen(type) - 4, "+xml") == 0 ||
+	                              strcasecmp(type + strlen(type) - 4, "/xml") == 0))
+		tt = TT_XHTML;
+	else
+		tt = TT_SKIP; /* other media types are base64 */
+	if (mode != NULL) {
+		/* Atom 0.3: escaped means the type's markup was escaped once. */
+		if (strcasecmp(mode, "escaped") == 0 && tt == TT_XHTML)
+			tt = TT_HTML;
+		else if (strcasecmp(mode, "base64") == 0)
+			tt = TT_SKIP;
+		else if (strcasecmp(mode, "xml") == 0 && tt == TT_HTML)
+			tt = TT_XHTML;
+	}
+	free(type);
+	free(mode);
+	return tt;
+}
+
+/* Start capturing an element's text for its rows. */
+static void
+parse_capture_begin(struct parser *p, int where, const struct parse_source **rows, int nrows,
+                    const struct parse_frame *f, const xmlChar **attrs, int nattrs)
+{
+	struct parse_capture *c = &p->cap;
+	int kind = rows[0]->kind;
+
+	c->active = 1;
+	c->depth = p->depth;
+	c->where = where;
+	c->nrows = nrows;
+	for (int i = 0; i < nrows; i++)
+		c->rows[i] = rows[i];
+	c->permalink = 1;
+	c->escape_top = 0;
+	c->tt = TT_TEXT;
+	c->mode = CAP_TEXT;
+	buf_reset(&c->text);
+	buf_reset(&c->aux);
+
+	if (kind == K_GUID || kind == K_PERMALINK) {
+		char *pl = parse_attr(attrs, nattrs, NULL, "isPermaLink");
+		if (pl != NULL && strcasecmp(parse_trim(pl), "false") == 0)
+			c->permalink = 0;
+		free(pl);
+	} else if (kind == K_PERSON) {
+		c->mode = CAP_PERSON;
+	} else if (kind == K_TITLE || kind == K_HTML) {
+		c->tt = parse_text_type(f, attrs, nattrs, kind);
+		if (c->tt == TT_SKIP)
+			c->mode = CAP_SKIP;
+		else if (kind == K_HTML && c->tt != TT_TEXT) {
+			/* HTML keeps inline markup; XHTML text must be escaped. */
+			c->mode = CAP_MARKUP;
+			c->escape_top = c->tt == TT_XHTML;
+		}
+	}
+}
+
+/* Append captured text, enforcing the field and item caps. */
+static void
+parse_capture_add(struct parser *p, struct buf *b, const char *s, size_t len, int escape)
+{
+	size_t before = b->len;
+
+	if (escape)
+		parse_html_escape(b, s, len, 0);
+	else
+		buf_append(b, s, len);
+	if (b->len > PARSE_MAX_FIELD) {
+		parse_fail(p, "a field is longer than %d bytes (cap)", PARSE_MAX_FIELD);
+		return;
+	}
+	if (p->item != NULL) {
+		p->item_text += b->len - before;
+		if (p->item_text > PARSE_MAX_ITEM_TEXT)
+			parse_fail(p, "an item is longer than %d bytes (cap)", PARSE_MAX_ITEM_TEXT);
+	}
+}
+
+/* Serialize a start tag inside captured markup. */
+static void
+parse_markup_start(struct parser *p, struct parse_frame *f, const xmlChar **attrs, int nattrs)
+{
+	static const char *const voids[] = {"area",  "base", "br",   "col",   "embed",  "hr",    "img",
+	                                    "input", "link", "meta", "param", "source", "track", "wbr"};
+	struct buf tag;
+	int is_void = 0;
+
+	/* Atom xhtml content is wrapped in one xhtml div that is not content. */
+	if (p->depth == p->cap.depth + 1 && p->cap.escape_top && f->ns == NS_XHTML &&
+	    p->stack[p->cap.depth - 1].ns == NS_ATOM && strcmp((const char *)f->name, "div") == 0) {
+		f->unwrap = 1;
+		return;
+	}
+	buf_init(&tag);
+	buf_printf(&tag, "<%s", (const char *)f->name);
+	for (int i = 0; i < nattrs; i++) {
+		const xmlChar **a = attrs + i * 5;
+		char *v = parse_attr_decode(a[3], a[4]);
+		buf_printf(&tag, " %s=\"", (const char *)a[0]);
+		parse_html_escape(&tag, v, strlen(v), 1);
+		buf_puts(&tag, "\"");
+		free(v);
+	}
+	for (size_t i = 0; i < sizeof voids / sizeof voids[0]; i++)
+		if (strcmp((const char *)f->name, voids[i]) == 0)
+			is_void = 1;
+	buf_puts(&tag, is_void ? " />" : ">");
+	f->unwrap = is_void; /* nothing to close */
+	parse_capture_add(p, &p->cap.text, tag.data, tag.len, 0);
+	buf_free(&tag);
+}
+
+/* SAX: an element ends. */
+static void
+parse_sax_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri)
+{
+	struct parser *p = ctx;
+	struct parse_frame *f;
+
+	if (p->failed || p->depth == 0)
+		return;
+	f = &p->stack[p->depth - 1];
+	if (p->cap.active && p->depth == p->cap.depth) {
+		parse_capture_end(p);
+	} else if (p->cap.active && p->cap.mode == CAP_MARKUP && p->depth > p->cap.depth && !f->unwrap) {
+		struct buf tag;
+		buf_init(&tag);
+		buf_printf(&tag, "</%s>", (const char *)f->name);
+		parse_capture_add(p, &p->cap.text, tag.data, tag.len, 0);
+		buf_free(&tag);
+	}
+	if (p->item != NULL && p->depth == p->item_depth)
+		parse_item_end(p);
+	if (f->base_owned)
+		free(f->base);
+	p->depth--;
+}
+
+/* SAX: character data (and CDATA sections). */
+static void
+parse_sax_characters(void *ctx, const xmlChar *ch, int len)
+{
+	struct parser *p = ctx;
+	struct parse_capture *c = &p->cap;
+
+	if (p->failed || len <= 0)
+		return;
+	p->total_text += (size_t)len;
+	if (p->total_text > PARSE_MAX_TEXT) {
+		parse_fail(p, "more than %d bytes of text (cap)", PARSE_MAX_TEXT);
+		return;
+	}
+	if (!c->active)
+		return;
+	switch (c->mode) {
+	case CAP_TEXT:
+		parse_capture_add(p, &c->text, (const char *)ch, (size_t)len, 0);
+		break;
+	case CAP_MARKUP:
+		parse_capture_add(p, &c->text, (const char *)ch, (size_t)len,
+		                  c->escape_top || p->depth > c->depth);
+		break;
+	case CAP_PERSON:
+		if (p->depth == c->depth + 1 &&
+		    strcmp((const char *)p->stack[p->depth - 1].name, "name") == 0)
+			parse_capture_add(p, &c->text, (const char *)ch, (size_t)len, 0);
+		else if (p->depth == c->depth + 1 &&
+		         strcmp((const char *)p->stack[p->depth - 1].name, "email") == 0)
+			parse_capture_add(p, &c->aux, (const char *)ch, (size_t)len, 0);
+		else if (p->depth == c->depth)
+			parse_capture_add(p, &c->text, (const char *)ch, (size_t)len, 0);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The capturing element ended: turn its text into a value per row. */
+static void
+parse_capture_end(struct parser *p)
+{
+	struct parse_capture *c = &p->cap;
+	const struct parse_frame *f = &p->stack[p->depth - 1];
+	char *raw;
+
+	c->active = 0;
+	if (c->mode == CAP_SKIP)
+		return;
+	raw = buf_steal(&c->text);
+	parse_clean(raw);
+	if (c->mode == CAP_PERSON && *parse_trim(raw) == '\0') {
+		free(raw);
+		raw = buf_steal(&c->aux);
+		parse_clean(raw);
+	}
+	for (int i = 0; i < c->nrows && !p->failed; i++) {
+		const struct parse_source *row = c->rows[i];
+		char *v = NULL;
+		time_t t;
+
+		switch (row->kind) {
+		case K_TEXT:
+		case K_PERSON:
+		case K_GUID:
+			v = parse_collapse(xstrdup(raw));
+			if (row->kind == K_GUID && c->where == CTX_ITEM && p->item != NULL && *v != '\0' &&
+			    p->item_prio[row->field] > (int)(row - parse_sources))
+				p->item->id_is_permalink = c->permalink;
+			if (row->field == F_CATEGORY) {
+				if (*v != '\0')
+					parse_add_category(p, v);
+				free(v);
+				v = NULL;
+			}
+			break;
+		case K_URL:
+			v = parse_resolve(f->base, raw);
+			break;
+		case K_PERMALINK: {
+			char *g = parse_trim(xstrdup(raw));
+			if (c->permalink && url_is_http(g))
+				v = parse_resolve(f->base, g);
+			free(g);
+			break;
+		}
+		case K_DATE:
+			if (date_parse(parse_trim(raw), &t) == 0)
+				parse_offer_time(p, c->where, row, t);
+			break;
+		case K_INT: {
+			char *end;
+			long n = strtol(parse_trim(raw), &end, 10);
+			if (end != raw && *end == '\0' && n > 0 && c->where == CTX_FEED &&
+			    row->field == F_TTL && parse_take_prio(p, c->where, row))
+				p->meta.ttl = n;
+			break;
+		}
+		case K_TITLE:
+			if (c->tt == TT_HTML || (c->tt == TT_MAYBE_HTML && parse_looks_like_html(raw)))
+				v = parse_html_to_text(raw);
+			else
+				v = xstrdup(raw);
+			parse_clean(v);
+			parse_collapse(v);
+			break;
+		case K_HTML:
+			if (c->tt == TT_TEXT) {
+				struct buf b;
+				buf_init(&b);
+				parse_html_escape(&b, raw, strlen(raw), 0);
+				v = buf_steal(&b);
+			} else {
+				v = xstrdup(raw);
+			}
+			parse_trim(v);
+			break;
+		default:
+			break;
+		}
+		if (v != NULL)
+			parse_offer_string(p, c->where, row, v);
+	}
+	free(raw);
+}
+
+/* Whether row may set its field now (it beats what set it before); if so
+ * the field is now owned by row. */
+static int
+parse_take_prio(struct parser *p, int where, const struct parse_source *row)
+{
+	int *prio = where == CTX_ITEM ? p->item_prio : p->feed_prio;
+	int rank = (int)(row - parse_sources);
+
+	if (where == CTX_ITEM && p->item == NULL)
+		return 0;
+	if (rank >= prio[row->field])
+		return 0;
+	prio[row->field] = rank;
+	return 1;
+}
+
+/* Offer a string value (owned) to a field. */
+static void
+parse_offer_string(struct parser *p, int where, const struct parse_source *row, char *value)
+{
+	char **slot = NULL;
+	const char *s = value;
+
+	if (value == NULL)
+		return;
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	if (*s == '\0' || !parse_take_prio(p, where, row)) {
+		free(value);
+		return;
+	}
+	if (where == CTX_ITEM) {
+		switch (row->field) {
+		case F_ID:
+			slot = &p->item->id;
+			if (row->kind != K_GUID)
+				p->item->id_is_permalink = 0;
+			break;
+		case F_LINK:
+			slot = &p->item->link;
+			break;
+		case F_TITLE:
+			slot = &p->item->title;
+			break;
+		case F_SUMMARY:
+			slot = &p->item->summary;
+			break;
+		case F_CONTENT:
+			slot = &p->item->content;
+			break;
+		case F_AUTHOR:
+			slot = &p->item->author;
+			break;
+		default:
+			break;
+		}
+	} else {
+		switch (row->field) {
+		case F_ID:
+			slot = &p->meta.id;
+			break;
+		case F_LINK:
+			slot = &p->meta.link;
+			break;
+		case F_TITLE:
+			slot = &p->meta.title;
+			break;
+		case F_AUTHOR:
+			slot = &p->feed_author;
+			break;
+		default:
+			break;
+		}
+	}
+	if (slot == NULL) {
+		free(value);
+		return;
+	}
+	free(*slot);
+	*slot = value;
+}
+
+/* Offer a date to a field. */
+static void
+parse_offer_time(struct parser *p, int where, const struct parse_source *row, time_t t)
+{
+	if (!parse_take_prio(p, where, row))
+		return;
+	if (where == CTX_ITEM) {
+		if (row->field == F_PUBLISHED)
+			p->item->published = t;
+		else if (row->field == F_UPDATED)
+			p->item->updated = t;
+	} else if (row->field == F_UPDATED) {
+		p->meta.updated = t;
+	}
+}
+
+/* Add a category to the current item, once. */
+static void
+parse_add_category(struct parser *p, const char *term)
+{
+	struct item *it = p->item;
+
+	if (it == NULL || *term == '\0' || it->ncategories >= PARSE_MAX_LIST)
+		return;
+	for (size_t i = 0; i < it->ncategories; i++)
+		if (strcmp(it->categories[i], term) == 0)
+			return;
+	item_add_category(it, term);
+}
+
+/* Add an enclosure to the current item, once per URL. */
+static void
+parse_add_enclosure(struct parser *p, const char *base, const char *url, const char *type, const char *length)
+{
+	struct item *it = p->item;
+	char *abs, *t = NULL;
+	long long n = 0;
+
+	if (it == NULL || url == NULL || it->nenclosures >= PARSE_MAX_LIST)
+		return;
+	abs = parse_resolve(base, url);
+	if (abs == NULL)
+		return;
+	for (size_t i = 0; i < it->nenclosures; i++) {
+		if (strcmp(it->enclosures[i].url, abs) == 0) {
+			free(abs);
+			return;
+		}
+	}
+	if (length != NULL) {
+		char *end;
+		n = strtoll(length, &end, 10);
+		if (end == length || n < 0)
+			n = 0;
+	}
+	if (type != NULL) {
+		t = parse_trim(xstrdup(type));
+		if (*t == '\0') {
+			free(t);
+			t = NULL;
+		}
+	}
+	item_add_enclosure(it, abs, t, n);
+	free(abs);
+	free(t);
+}
+
+/* SAX getEntity: HTML entity names become their characters. */
+static xmlEntityPtr
+parse_sax_get_entity(void *ctx, const xmlChar *name)
+{
+	struct parser *p = ctx;
+	struct parse_xent *x;
+	int i = parse_entity_find((const char *)name, strlen((const char *)name));
+	size_t n;
+
+	if (i < 0)
+		return NULL;
+	if (p->xents[i] == NULL) {
+		x = xcalloc(1, sizeof *x);
+		n = parse_utf8_put(parse_entities[i].cp, (char *)x->utf8);
+		x->utf8[n] = '\0';
+		x->ent.type = XML_ENTITY_DECL;
+		x->ent.name = (const xmlChar *)parse_entities[i].name;
+		x->ent.content = x->utf8;
+		x->ent.orig = x->utf8;
+		x->ent.length = (int)n;
+		p->xents[i] = x;
+	}
+	x = p->xents[i];
+	/* In attribute values a predefined entity would be cut to one byte. */
+	x->ent.etype = p->ctxt != NULL && p->ctxt->instate == XML_PARSER_ATTRIBUTE_VALUE
+	                   ? XML_INTERNAL_GENERAL_ENTITY
+	                   : XML_INTERNAL_PREDEFINED_ENTITY;
+	return &x->ent;
+}
+
+/* SAX entityDecl: entity declarations are refused. */
+static void
+parse_sax_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
+                      const xmlChar *system_id, xmlChar *content)
+{
+	parse_fail(ctx, "entity declarations are not allowed (<!ENTITY %s>)", (const char *)name);
+}
+
+/* SAX unparsedEntityDecl: refused like the others. */
+static void
+parse_sax_unparsed_entity_decl(void *ctx, const xmlChar *name, const xmlChar *public_id,
+                               const xmlChar *system_id, const xmlChar *notation)
+{
+	parse_fail(ctx, "entity declarations are not allowed (<!ENTITY %s>)", (const char *)name);
+}
+
+/* SAX attributeDecl: defaulted attributes would change every element
+ * (xml:base, namespaces), so attribute-list declarations are refused. */
+static void
+parse_sax_attribute_decl(void *ctx, const xmlChar *elem, const xmlChar *fullname, int type, int def,
+                         const xmlChar *default_value, xmlEnumerationPtr tree)
+{
+	xmlFreeEnumeration(tree);
+	parse_fail(ctx, "attribute-list declarations are not allowed (<!ATTLIST %s>)", (const char *)elem);
+}
+
+/* SAX resolveEntity: nothing external is ever loaded. */
+static xmlParserInputPtr
+parse_sax_resolve_entity(void *ctx, const xmlChar *public_id, const xmlChar *system_id)
+{
+	return NULL;
+}
+
+/* SAX serror: keep libxml2's first fatal error for parser_finish(). */
+static void
+parse_sax_error(void *ctx, xmlErrorPtr err)
+{
+	struct parser *p = ctx;
+	char *msg;
+
+	if (err == NULL || err->level < XML_ERR_ERROR)
+		return;
+	/* The first fatal error wins over an earlier non-fatal one. */
+	if (p->xml_error != NULL && (p->xml_error_fatal || err->level != XML_ERR_FATAL))
+		return;
+	free(p->xml_error);
+	p->xml_error_fatal = err->level == XML_ERR_FATAL;
+	msg = xstrdup(err->message != NULL ? err->message : "unknown error");
+	parse_clean(msg);
+	p->xml_error = parse_collapse(msg);
+	p->xml_error_line = err->line;
+}
+
+/* libxml2's unstructured messages repeat a structured one ("xmlParseChunk:
+ * encoder error"); dropped. */
+static void
+parse_generic_error(void *ctx, const char *fmt, ...)
+{
+}
