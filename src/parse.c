@@ -24,7 +24,12 @@
  * complete. A BOM or a declared encoding is left to libxml2; otherwise the
  * HTTP charset given to parser_new() is applied; UTF-16 without a BOM or
  * declaration is recognised by its zero bytes. Leading white space before
- * the declaration is dropped. A '{' first means JSON: not supported yet.
+ * the declaration is dropped.
+ *
+ * JSON Feed (a '{' first): json-c's incremental tokener takes the chunks,
+ * but json-c builds a tree, so a JSON Feed is held whole (its own, smaller
+ * cap) and its items are handed out when the document is complete. Its
+ * keys are rows of the same precedence table (namespace NS_JSON).
  *
  * Broken XML: the parse is strict. A fatal error ends it; items handed out
  * before stay, and parser_finish() reports "not well-formed (line N): ...".
@@ -35,6 +40,7 @@
 #include "parse.h"
 
 #include <ctype.h>
+#include <json-c/json.h>
 #include <libxml/entities.h>
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
@@ -59,6 +65,8 @@
 #define PARSE_MAX_ITEMS 100000                /* items in one feed */
 #define PARSE_MAX_DEPTH 256                   /* element nesting */
 #define PARSE_MAX_ITEM_ELEMENTS 65536         /* elements inside one item */
+#define PARSE_MAX_JSON (16 * 1024 * 1024)     /* bytes of a JSON Feed, held whole */
+#define PARSE_JSON_DEPTH 32                   /* JSON nesting */
 /* Not errors: extra categories or enclosures of an item are dropped, and an
  * xml:base or URL longer than PARSE_MAX_URL is ignored. */
 #define PARSE_MAX_LIST 256
@@ -81,6 +89,7 @@ enum parse_ns {
 	NS_MEDIA,
 	NS_ITUNES,
 	NS_XHTML,
+	NS_JSON, /* JSON Feed keys; never an XML namespace */
 };
 
 /* What the children of an element are. */
@@ -122,6 +131,10 @@ enum parse_kind {
 	K_MEDIA,     /* media:content attributes url, type, fileSize */
 	K_TERM,      /* atom:category term attribute */
 	K_ABOUT,     /* rdf:about attribute of the RSS 1.0 item element itself */
+	K_JTEXT,     /* JSON: plain text, to HTML */
+	K_JPERSON,   /* JSON: author object or authors array: the first name */
+	K_JTAGS,     /* JSON: array of strings */
+	K_JATTACH,   /* JSON: attachments array: url, mime_type, size_in_bytes */
 };
 
 struct parse_source {
@@ -144,30 +157,39 @@ static const struct parse_source parse_sources[] = {
     {CTX_ITEM, NS_ATOM, "id", F_ID, K_TEXT},
     {CTX_ITEM, NS_RSS, "guid", F_ID, K_GUID},
     {CTX_ITEM, NS_RDF, "about", F_ID, K_ABOUT},
+    {CTX_ITEM, NS_JSON, "id", F_ID, K_TEXT},
     /* item link */
     {CTX_ITEM, NS_RSS, "link", F_LINK, K_URL},
     {CTX_ITEM, NS_ATOM, "link", F_LINK, K_ATOMLINK},
     {CTX_ITEM, NS_RSS, "guid", F_LINK, K_PERMALINK},
+    {CTX_ITEM, NS_JSON, "url", F_LINK, K_URL},
+    {CTX_ITEM, NS_JSON, "external_url", F_LINK, K_URL},
     /* item title */
     {CTX_ITEM, NS_ATOM, "title", F_TITLE, K_TITLE},
     {CTX_ITEM, NS_RSS, "title", F_TITLE, K_TITLE},
     {CTX_ITEM, NS_DC, "title", F_TITLE, K_TITLE},
     {CTX_ITEM, NS_MEDIA, "title", F_TITLE, K_TITLE},
+    {CTX_ITEM, NS_JSON, "title", F_TITLE, K_TEXT},
     /* item summary */
     {CTX_ITEM, NS_ATOM, "summary", F_SUMMARY, K_HTML},
     {CTX_ITEM, NS_RSS, "description", F_SUMMARY, K_HTML},
     {CTX_ITEM, NS_DC, "description", F_SUMMARY, K_HTML},
     {CTX_ITEM, NS_ITUNES, "summary", F_SUMMARY, K_HTML},
     {CTX_ITEM, NS_MEDIA, "description", F_SUMMARY, K_HTML},
+    {CTX_ITEM, NS_JSON, "summary", F_SUMMARY, K_JTEXT},
     /* item content */
     {CTX_ITEM, NS_ATOM, "content", F_CONTENT, K_HTML},
     {CTX_ITEM, NS_CONTENT, "encoded", F_CONTENT, K_HTML},
     {CTX_ITEM, NS_XHTML, "body", F_CONTENT, K_HTML},
+    {CTX_ITEM, NS_JSON, "content_html", F_CONTENT, K_HTML},
+    {CTX_ITEM, NS_JSON, "content_text", F_CONTENT, K_JTEXT},
     /* item author */
     {CTX_ITEM, NS_ATOM, "author", F_AUTHOR, K_PERSON},
     {CTX_ITEM, NS_DC, "creator", F_AUTHOR, K_TEXT},
     {CTX_ITEM, NS_RSS, "author", F_AUTHOR, K_TEXT},
     {CTX_ITEM, NS_ITUNES, "author", F_AUTHOR, K_TEXT},
+    {CTX_ITEM, NS_JSON, "authors", F_AUTHOR, K_JPERSON},
+    {CTX_ITEM, NS_JSON, "author", F_AUTHOR, K_JPERSON},
     /* item published: first publication, else the last change */
     {CTX_ITEM, NS_ATOM, "published", F_PUBLISHED, K_DATE},
     {CTX_ITEM, NS_RSS, "pubDate", F_PUBLISHED, K_DATE},
@@ -179,26 +201,33 @@ static const struct parse_source parse_sources[] = {
     {CTX_ITEM, NS_ATOM, "updated", F_PUBLISHED, K_DATE},
     {CTX_ITEM, NS_ATOM, "modified", F_PUBLISHED, K_DATE},
     {CTX_ITEM, NS_DCTERMS, "modified", F_PUBLISHED, K_DATE},
+    {CTX_ITEM, NS_JSON, "date_published", F_PUBLISHED, K_DATE},
+    {CTX_ITEM, NS_JSON, "date_modified", F_PUBLISHED, K_DATE},
     /* item updated: the last change only */
     {CTX_ITEM, NS_ATOM, "updated", F_UPDATED, K_DATE},
     {CTX_ITEM, NS_ATOM, "modified", F_UPDATED, K_DATE},
     {CTX_ITEM, NS_DCTERMS, "modified", F_UPDATED, K_DATE},
+    {CTX_ITEM, NS_JSON, "date_modified", F_UPDATED, K_DATE},
     /* item categories (all) */
     {CTX_ITEM, NS_RSS, "category", F_CATEGORY, K_TEXT},
     {CTX_ITEM, NS_ATOM, "category", F_CATEGORY, K_TERM},
     {CTX_ITEM, NS_DC, "subject", F_CATEGORY, K_TEXT},
+    {CTX_ITEM, NS_JSON, "tags", F_CATEGORY, K_JTAGS},
     /* item enclosures (all) */
     {CTX_ITEM, NS_RSS, "enclosure", F_ENCLOSURE, K_ENCLOSURE},
     {CTX_ITEM, NS_ATOM, "link", F_ENCLOSURE, K_ATOMLINK},
     {CTX_ITEM, NS_MEDIA, "content", F_ENCLOSURE, K_MEDIA},
+    {CTX_ITEM, NS_JSON, "attachments", F_ENCLOSURE, K_JATTACH},
 
     /* feed title */
     {CTX_FEED, NS_ATOM, "title", F_TITLE, K_TITLE},
     {CTX_FEED, NS_RSS, "title", F_TITLE, K_TITLE},
     {CTX_FEED, NS_DC, "title", F_TITLE, K_TITLE},
+    {CTX_FEED, NS_JSON, "title", F_TITLE, K_TEXT},
     /* feed link */
     {CTX_FEED, NS_RSS, "link", F_LINK, K_URL},
     {CTX_FEED, NS_ATOM, "link", F_LINK, K_ATOMLINK},
+    {CTX_FEED, NS_JSON, "home_page_url", F_LINK, K_URL},
     /* feed id */
     {CTX_FEED, NS_ATOM, "id", F_ID, K_TEXT},
     /* feed updated */
@@ -214,6 +243,8 @@ static const struct parse_source parse_sources[] = {
     {CTX_FEED, NS_ATOM, "author", F_AUTHOR, K_PERSON},
     {CTX_FEED, NS_DC, "creator", F_AUTHOR, K_TEXT},
     {CTX_FEED, NS_ITUNES, "author", F_AUTHOR, K_TEXT},
+    {CTX_FEED, NS_JSON, "authors", F_AUTHOR, K_JPERSON},
+    {CTX_FEED, NS_JSON, "author", F_AUTHOR, K_JPERSON},
 };
 #define PARSE_NSOURCES (sizeof parse_sources / sizeof parse_sources[0])
 /* Most rows one element can match (atom:updated, atom:link, rss guid). */
@@ -390,7 +421,6 @@ struct parser {
 	size_t item_text;
 	size_t item_elements;
 	int item_prio[F_MAX];
-	int item_has_author;
 
 	struct feed_meta meta;
 	int feed_prio[F_MAX];
@@ -398,6 +428,11 @@ struct parser {
 	size_t nitems;
 
 	struct parse_xent *xents[PARSE_NENTITIES];
+
+	int json; /* the document is JSON */
+	struct json_tokener *jtok;
+	struct json_object *jdoc;
+	size_t json_bytes;
 };
 
 static void parse_fail(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -455,6 +490,12 @@ static void parse_sax_attribute_decl(void *ctx, const xmlChar *elem, const xmlCh
 static xmlParserInputPtr parse_sax_resolve_entity(void *ctx, const xmlChar *public_id,
                                                   const xmlChar *system_id);
 static void parse_sax_error(void *ctx, xmlErrorPtr err);
+static int parse_json_bytes(struct parser *p, const char *data, size_t len);
+static void parse_json_doc(struct parser *p);
+static void parse_json_object(struct parser *p, int where, struct json_object *obj);
+static char *parse_json_string(struct parser *p, struct json_object *v);
+static void parse_json_field(struct parser *p, int where, const struct parse_source *row,
+                             struct json_object *v);
 static void parse_generic_error(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Create a parser for one document. */
@@ -508,6 +549,8 @@ parser_push(struct parser *p, const char *data, size_t len)
 			return 0;
 		return parse_start_xml(p);
 	}
+	if (p->json)
+		return parse_json_bytes(p, data, len);
 	return parse_feed_bytes(p, data, len);
 }
 
@@ -601,8 +644,11 @@ parse_start_xml(struct parser *p)
 		while (first < p->head.len && isspace((unsigned char)s[first]))
 			first++;
 		if (first < p->head.len && s[first] == '{') {
-			parse_fail(p, "JSON Feed not supported yet");
-			return -1;
+			p->json = 1;
+			p->jtok = json_tokener_new_ex(PARSE_JSON_DEPTH);
+			rc = parse_json_bytes(p, s + first, p->head.len - first);
+			buf_free(&p->head);
+			return rc;
 		}
 		if (first == p->head.len) {
 			/* Nothing but white space so far: keep only a BOM
@@ -708,6 +754,10 @@ parser_finish(struct parser *p, char **err)
 			parse_chunk(p, NULL, 0, 1);
 			parse_check(p);
 		}
+		if (!p->failed && p->json && p->jdoc == NULL)
+			parse_fail(p, "not a feed (JSON: %s)", "unexpected end of data");
+		if (!p->failed && p->json)
+			parse_json_doc(p);
 	}
 	if (p->error != NULL)
 		msg = xstrdup(p->error);
@@ -768,6 +818,10 @@ parser_free(struct parser *p)
 	free(p->stack);
 	for (size_t i = 0; i < PARSE_NENTITIES; i++)
 		free(p->xents[i]);
+	if (p->jtok != NULL)
+		json_tokener_free(p->jtok);
+	if (p->jdoc != NULL)
+		json_object_put(p->jdoc);
 	item_free(p->item);
 	feed_meta_clear(&p->meta);
 	buf_free(&p->head);
@@ -1257,7 +1311,6 @@ parse_item_begin(struct parser *p, const xmlChar **attrs, int nattrs)
 	p->item_depth = p->depth;
 	p->item_text = 0;
 	p->item_elements = 0;
-	p->item_has_author = 0;
 	for (int i = 0; i < F_MAX; i++)
 		p->item_prio[i] = INT_MAX;
 	/* RSS 1.0: the item's own rdf:about. */
@@ -1912,4 +1965,220 @@ parse_sax_error(void *ctx, xmlErrorPtr err)
 static void
 parse_generic_error(void *ctx, const char *fmt, ...)
 {
+}
+
+/* Feed JSON bytes to the tokener; after the document only white space
+ * may follow. */
+static int
+parse_json_bytes(struct parser *p, const char *data, size_t len)
+{
+	p->json_bytes += len;
+	if (p->json_bytes > PARSE_MAX_JSON) {
+		parse_fail(p, "more than %d bytes of JSON (cap)", PARSE_MAX_JSON);
+		return -1;
+	}
+	while (len > 0) {
+		size_t n = len < PARSE_CHUNK ? len : PARSE_CHUNK;
+		enum json_tokener_error jerr;
+
+		if (p->jdoc != NULL) {
+			for (size_t i = 0; i < len; i++) {
+				if (!isspace((unsigned char)data[i])) {
+					parse_fail(p, "not a feed (JSON: %s)", "data after the document");
+					return -1;
+				}
+			}
+			return 0;
+		}
+		p->jdoc = json_tokener_parse_ex(p->jtok, data, (int)n);
+		jerr = json_tokener_get_error(p->jtok);
+		if (p->jdoc != NULL) {
+			size_t used = json_tokener_get_parse_end(p->jtok);
+			data += used;
+			len -= used;
+			continue;
+		}
+		if (jerr != json_tokener_continue) {
+			parse_fail(p, "not a feed (JSON: %s)", json_tokener_error_desc(jerr));
+			return -1;
+		}
+		data += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* A complete JSON document: a JSON Feed's fields and items, by the table.
+ * A JSON Feed is an object whose version names jsonfeed.org, or that has
+ * a version and an items array (some generators write "1.0"). */
+static void
+parse_json_doc(struct parser *p)
+{
+	struct json_object *version = NULL, *items = NULL;
+	const char *v = NULL;
+	int has_items;
+
+	p->seen_root = 1;
+	if (json_object_is_type(p->jdoc, json_type_object) &&
+	    json_object_object_get_ex(p->jdoc, "version", &version))
+		v = json_object_get_string(version);
+	has_items = json_object_is_type(p->jdoc, json_type_object) &&
+	            json_object_object_get_ex(p->jdoc, "items", &items) &&
+	            json_object_is_type(items, json_type_array);
+	if (v == NULL || (strstr(v, "jsonfeed.org/version/") == NULL && !has_items)) {
+		parse_fail(p, "not a feed (JSON, but not a JSON Feed)");
+		return;
+	}
+	p->format = FEED_FORMAT_JSON;
+	parse_json_object(p, CTX_FEED, p->jdoc);
+	if (!has_items)
+		return;
+	for (size_t i = 0; i < json_object_array_length(items) && !p->failed; i++) {
+		struct json_object *o = json_object_array_get_idx(items, i);
+		if (!json_object_is_type(o, json_type_object))
+			continue;
+		parse_item_begin(p, NULL, 0);
+		if (p->failed)
+			break;
+		parse_json_object(p, CTX_ITEM, o);
+		if (p->failed)
+			break;
+		parse_item_end(p);
+	}
+}
+
+/* Offer every key of a feed or item object that the table names. */
+static void
+parse_json_object(struct parser *p, int where, struct json_object *obj)
+{
+	for (size_t i = 0; i < PARSE_NSOURCES && !p->failed; i++) {
+		const struct parse_source *row = &parse_sources[i];
+		struct json_object *v = NULL;
+
+		if (row->ns != NS_JSON || row->where != where)
+			continue;
+		if (json_object_object_get_ex(obj, row->name, &v) && v != NULL)
+			parse_json_field(p, where, row, v);
+	}
+}
+
+/* A string or number as a new string, within the field and item caps;
+ * NULL for other types. */
+static char *
+parse_json_string(struct parser *p, struct json_object *v)
+{
+	const char *s;
+	size_t len;
+	char *copy;
+
+	if (!json_object_is_type(v, json_type_string) && !json_object_is_type(v, json_type_int) &&
+	    !json_object_is_type(v, json_type_double))
+		return NULL;
+	s = json_object_get_string(v);
+	len = json_object_is_type(v, json_type_string) ? (size_t)json_object_get_string_len(v) : strlen(s);
+	if (len > PARSE_MAX_FIELD) {
+		parse_fail(p, "a field is longer than %d bytes (cap)", PARSE_MAX_FIELD);
+		return NULL;
+	}
+	if (p->item != NULL) {
+		p->item_text += len;
+		if (p->item_text > PARSE_MAX_ITEM_TEXT) {
+			parse_fail(p, "an item is longer than %d bytes (cap)", PARSE_MAX_ITEM_TEXT);
+			return NULL;
+		}
+	}
+	/* A NUL inside a JSON string ends it here. */
+	copy = xstrdup(s);
+	parse_clean(copy);
+	return copy;
+}
+
+/* One JSON value for one row. */
+static void
+parse_json_field(struct parser *p, int where, const struct parse_source *row, struct json_object *v)
+{
+	char *s = NULL;
+	time_t t;
+
+	switch (row->kind) {
+	case K_TEXT:
+		if ((s = parse_json_string(p, v)) != NULL)
+			parse_offer_string(p, where, row, parse_collapse(s));
+		break;
+	case K_URL:
+		if ((s = parse_json_string(p, v)) != NULL) {
+			parse_offer_string(p, where, row, parse_resolve(p->base_url, s));
+			free(s);
+		}
+		break;
+	case K_DATE:
+		if ((s = parse_json_string(p, v)) != NULL) {
+			if (date_parse(s, &t) == 0)
+				parse_offer_time(p, where, row, t);
+			free(s);
+		}
+		break;
+	case K_HTML:
+		if ((s = parse_json_string(p, v)) != NULL)
+			parse_offer_string(p, where, row, parse_trim(s));
+		break;
+	case K_JTEXT:
+		if ((s = parse_json_string(p, v)) != NULL) {
+			struct buf b;
+			buf_init(&b);
+			parse_html_escape(&b, s, strlen(s), 0);
+			parse_offer_string(p, where, row, parse_trim(buf_steal(&b)));
+			free(s);
+		}
+		break;
+	case K_JPERSON: {
+		/* "author" is an object; "authors" (1.1) an array of them. */
+		size_t n = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 1;
+		for (size_t i = 0; i < n && !p->failed; i++) {
+			struct json_object *a =
+			    json_object_is_type(v, json_type_array) ? json_object_array_get_idx(v, i) : v;
+			struct json_object *name = NULL;
+			if (json_object_is_type(a, json_type_object) &&
+			    json_object_object_get_ex(a, "name", &name) &&
+			    (s = parse_json_string(p, name)) != NULL && *parse_collapse(s) != '\0') {
+				parse_offer_string(p, where, row, s);
+				break;
+			}
+			free(s);
+			s = NULL;
+		}
+		break;
+	}
+	case K_JTAGS:
+		if (!json_object_is_type(v, json_type_array))
+			break;
+		for (size_t i = 0; i < json_object_array_length(v) && !p->failed; i++) {
+			if ((s = parse_json_string(p, json_object_array_get_idx(v, i))) != NULL)
+				parse_add_category(p, parse_collapse(s));
+			free(s);
+		}
+		break;
+	case K_JATTACH:
+		if (!json_object_is_type(v, json_type_array))
+			break;
+		for (size_t i = 0; i < json_object_array_length(v) && !p->failed; i++) {
+			struct json_object *a = json_object_array_get_idx(v, i), *f = NULL;
+			char *url = NULL, *type = NULL, *size = NULL;
+			if (!json_object_is_type(a, json_type_object))
+				continue;
+			if (json_object_object_get_ex(a, "url", &f))
+				url = parse_json_string(p, f);
+			if (json_object_object_get_ex(a, "mime_type", &f))
+				type = parse_json_string(p, f);
+			if (json_object_object_get_ex(a, "size_in_bytes", &f))
+				size = parse_json_string(p, f);
+			parse_add_enclosure(p, p->base_url, url, type, size);
+			free(url);
+			free(type);
+			free(size);
+		}
+		break;
+	default:
+		break;
+	}
 }

@@ -740,9 +740,9 @@ test_not_a_feed(void **state)
 	assert_true(strncmp(g.err, "not a feed (not XML: ", 21) == 0);
 	got_free(&g);
 
-	parse_str("  {\"version\": \"https://jsonfeed.org/version/1.1\", \"items\": []}", &g);
+	parse_str("  {\"rss\": {\"channel\": {\"title\": \"RSS in JSON\"}}}", &g);
 	assert_int_equal(g.rc, -1);
-	assert_string_equal(g.err, "JSON Feed not supported yet");
+	assert_string_equal(g.err, "not a feed (JSON, but not a JSON Feed)");
 	got_free(&g);
 
 	parse_str("<feed xmlns='http://example.com/not-atom'><entry/></feed>", &g);
@@ -1090,6 +1090,103 @@ test_encodings(void **state)
 	got_free(&g);
 }
 
+/* JSON Feed 1.0 and 1.1 through the same table: the same posts as the
+ * site's RSS, authors (1.1) over author (1.0), the feed's authors
+ * inherited, text escaped to HTML, tags and attachments, errors, caps. */
+static void
+test_json_feed(void **state)
+{
+	static const char doc[] =
+	    "\xef\xbb\xbf {\"version\": \"https://jsonfeed.org/version/1.1\", \"title\": \"J\","
+	    " \"home_page_url\": \"/home\", \"items\": [{\"id\": 42, \"external_url\": \"ext\","
+	    " \"url\": \"/p/42\", \"title\": \" Two  words \", \"content_text\": \"a < b\","
+	    " \"summary\": \"s & t\", \"date_modified\": \"2025-01-02T00:00:00Z\","
+	    " \"tags\": [\"x\", \"x\", \"y\", 3], \"attachments\": [{\"url\": \"a.mp3\","
+	    " \"mime_type\": \"audio/mpeg\", \"size_in_bytes\": 99}, {\"mime_type\": \"none\"}]},"
+	    " \"not an item\", {\"content_html\": \"<p>x</p>\", \"content_text\": \"x\"}]} \n";
+	struct got g, rss;
+	struct parser *p;
+	char *mib;
+
+	parse_file("corpus/jsonfeed/netnewswire_allthis.json", NULL, NULL, &g);
+	parse_file("corpus/rss2/netnewswire_allthis.atom", NULL, NULL, &rss);
+	assert_int_equal(g.rc, 0);
+	assert_int_equal(g.format, FEED_FORMAT_JSON);
+	assert_int_equal(g.n, 12);
+	assert_int_equal(rss.n, 12);
+	assert_string_equal(g.meta.title, "And now it\xe2\x80\x99s all this");
+	for (size_t i = 0; i < g.n; i++) {
+		assert_string_equal(g.v[i]->title, rss.v[i]->title);
+		assert_string_equal(g.v[i]->link, rss.v[i]->link);
+		assert_string_equal(g.v[i]->id, rss.v[i]->id);
+		assert_int_equal(g.v[i]->published, rss.v[i]->published);
+		assert_string_equal(g.v[i]->author, "Dr. Drang");
+		assert_non_null(g.v[i]->content);
+	}
+	got_free(&g);
+	got_free(&rss);
+
+	parse_file("corpus/jsonfeed/netnewswire_authors.json", NULL, NULL, &g);
+	assert_int_equal(g.rc, 0);
+	assert_int_equal(g.n, 4);
+	assert_string_equal(g.v[0]->author, "Root Author 1");
+	assert_string_equal(g.v[1]->author, "Legacy Item Author");
+	assert_string_equal(g.v[2]->author, "Item Author 1");
+	assert_string_equal(g.v[3]->author, "Item Author 1");
+	got_free(&g);
+
+	parse_doc(doc, sizeof doc - 1, "http://example.com/feed.json", NULL, 1, &g);
+	assert_int_equal(g.rc, 0);
+	assert_string_equal(g.meta.title, "J");
+	assert_string_equal(g.meta.link, "http://example.com/home");
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.v[0]->id, "42");
+	assert_string_equal(g.v[0]->link, "http://example.com/p/42");
+	assert_string_equal(g.v[0]->title, "Two words");
+	assert_string_equal(g.v[0]->content, "a &lt; b");
+	assert_string_equal(g.v[0]->summary, "s &amp; t");
+	assert_int_equal(g.v[0]->published, 1735776000);
+	assert_int_equal(g.v[0]->updated, 1735776000);
+	assert_int_equal(g.v[0]->ncategories, 3);
+	assert_string_equal(g.v[0]->categories[2], "3");
+	assert_int_equal(g.v[0]->nenclosures, 1);
+	assert_string_equal(g.v[0]->enclosures[0].url, "http://example.com/a.mp3");
+	assert_int_equal(g.v[0]->enclosures[0].length, 99);
+	assert_string_equal(g.v[1]->content, "<p>x</p>");
+	got_free(&g);
+
+	parse_file("corpus/broken/gofeed_json-invalid_invalid.json", NULL, NULL, &g);
+	assert_int_equal(g.rc, -1);
+	assert_string_equal(g.err, "not a feed (JSON: unexpected end of data)");
+	got_free(&g);
+
+	parse_str("{\"version\": \"https://jsonfeed.org/version/1\", \"items\": []} {", &g);
+	assert_int_equal(g.rc, -1);
+	assert_string_equal(g.err, "not a feed (JSON: data after the document)");
+	got_free(&g);
+
+	parse_str(
+	    "{\"version\": \"https://jsonfeed.org/version/1\", \"items\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+	    "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+	    &g);
+	assert_int_equal(g.rc, -1);
+	assert_true(strncmp(g.err, "not a feed (JSON: ", 18) == 0);
+	got_free(&g);
+
+	/* A JSON Feed is held whole, so it has its own cap. */
+	mib = xmalloc(1024 * 1024);
+	memset(mib, 'a', 1024 * 1024);
+	p = push_start(&g);
+	push_str(p, "{\"version\": \"https://jsonfeed.org/version/1\", \"items\": [{\"title\": \"");
+	for (int i = 0; i < 20 && parser_push(p, mib, 1024 * 1024) == 0; i++)
+		;
+	push_finish(p, &g);
+	assert_int_equal(g.rc, -1);
+	assert_string_equal(g.err, "more than 16777216 bytes of JSON (cap)");
+	got_free(&g);
+	free(mib);
+}
+
 int
 main(void)
 {
@@ -1106,6 +1203,7 @@ main(void)
 	    cmocka_unit_test(test_precedence),
 	    cmocka_unit_test(test_text_clean),
 	    cmocka_unit_test(test_encodings),
+	    cmocka_unit_test(test_json_feed),
 	};
 
 	tests_srcdir = getenv("TESTS_SRCDIR");
