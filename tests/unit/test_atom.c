@@ -89,7 +89,7 @@ test_full_entry_validates(void **state)
 	buf_init(&out);
 	render(&e, 2, &out);
 	assert_int_equal(validate(&out), 0);
-	assert_non_null(strstr(out.data, "<title type=\"text\">Zelensky &amp; \"allies\" &lt;meet&gt;</title>"));
+	assert_non_null(strstr(out.data, "<title type=\"text\">Zelensky &amp; &quot;allies&quot; &lt;meet&gt;</title>"));
 	assert_non_null(strstr(out.data, "<updated>2025-06-02T01:00:00Z</updated>"));
 	assert_non_null(strstr(out.data, "<published>2025-06-02T00:00:00Z</published>"));
 	assert_non_null(strstr(out.data, "href=\"http://example.org/a?x=1&amp;y=2\""));
