@@ -37,6 +37,14 @@ url_resolve(const char *base, const char *ref)
 				out = xstrdup(got);
 			goto done;
 		}
+		/* libcurl 7.88 resolves "#frag" against the base's directory;
+		 * RFC 3986 keeps the whole base and replaces the fragment. */
+		if (*ref == '#') {
+			curl_url_set(u, CURLUPART_FRAGMENT, ref[1] ? ref + 1 : NULL, flags);
+			if (curl_url_get(u, CURLUPART_URL, &got, 0) == CURLUE_OK)
+				out = xstrdup(got);
+			goto done;
+		}
 		if (curl_url_set(u, CURLUPART_URL, ref, flags) != CURLUE_OK)
 			goto done;
 		if (curl_url_get(u, CURLUPART_URL, &got, 0) == CURLUE_OK)

@@ -70,6 +70,8 @@ test_resolve(void **state)
 	check_resolve(base, "https://other.example/p", "https://other.example/p");
 	check_resolve(base, "  /lead-space", "http://example.org/lead-space");
 	check_resolve(base, "", base);
+	check_resolve("http://a/b/c/d;p?q", "#s", "http://a/b/c/d;p?q#s");
+	check_resolve("http://a/b/c/d;p?q#old", "#s", "http://a/b/c/d;p?q#s");
 	check_resolve(NULL, "https://example.org/x", "https://example.org/x");
 	check_resolve(NULL, "relative/only", NULL);
 	check_resolve(base, NULL, NULL);
