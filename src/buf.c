@@ -54,19 +54,14 @@ buf_puts(struct buf *b, const char *s)
 void
 buf_printf(struct buf *b, const char *fmt, ...)
 {
-	va_list ap, ap2;
-	int len;
+	va_list ap;
+	char *s;
 
 	va_start(ap, fmt);
-	va_copy(ap2, ap);
-	len = vsnprintf(NULL, 0, fmt, ap);
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (len > 0) {
-		buf_grow(b, (size_t)len);
-		vsnprintf(b->data + b->len, (size_t)len + 1, fmt, ap2);
-		b->len += (size_t)len;
-	}
-	va_end(ap2);
+	buf_puts(b, s);
+	free(s);
 }
 
 /* Empty the buffer, keeping its memory. */

@@ -40,19 +40,10 @@ void
 strlist_addf(struct strlist *l, const char *fmt, ...)
 {
 	va_list ap;
-	char *s = NULL;
-	int len;
 
 	va_start(ap, fmt);
-	len = vsnprintf(NULL, 0, fmt, ap);
+	strlist_take(l, xvasprintf(fmt, ap));
 	va_end(ap);
-	if (len < 0)
-		return;
-	s = xmalloc((size_t)len + 1);
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)len + 1, fmt, ap);
-	va_end(ap);
-	strlist_take(l, s);
 }
 
 /* Whether s is in the list. */

@@ -75,24 +75,35 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
-/* asprintf that never returns NULL. */
+/* vasprintf that never returns NULL. */
 char *
-xasprintf(const char *fmt, ...)
+xvasprintf(const char *fmt, va_list ap)
 {
-	va_list ap, ap2;
+	va_list ap2;
 	int len;
 	char *p;
 
 	if (fmt == NULL) /* tells the compiler, which sees sanitizer paths */
 		xalloc_die(0);
-	va_start(ap, fmt);
 	va_copy(ap2, ap);
-	len = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
+	len = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
 	if (len < 0)
 		xalloc_die(0);
 	p = xmalloc((size_t)len + 1);
-	vsnprintf(p, (size_t)len + 1, fmt, ap2);
-	va_end(ap2);
+	vsnprintf(p, (size_t)len + 1, fmt, ap);
+	return p;
+}
+
+/* asprintf that never returns NULL. */
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+
+	va_start(ap, fmt);
+	p = xvasprintf(fmt, ap);
+	va_end(ap);
 	return p;
 }
