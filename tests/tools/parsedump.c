@@ -1,0 +1,2 @@
+/* parsedump.c: placeholder until the tool lands. */
+int main(void) { return 0; }
