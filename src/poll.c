@@ -19,14 +19,12 @@
 #include "fetch.h"
 #include "item.h"
 #include "log.h"
+#include "normalize.h"
 #include "parse.h"
 #include "publish.h"
 #include "schedule.h"
 #include "store.h"
 #include "xalloc.h"
-
-/* A date more than this far ahead of now is a publisher's mistake. */
-#define POLL_FUTURE_SLACK (24 * 3600)
 
 struct poll_feed {
 	struct daemon *d;
@@ -223,23 +221,15 @@ poll_on_data(void *arg, const struct fetch_response *resp, const char *data, siz
 	return 0;
 }
 
-/* A complete item: normalize its dates and keep it for the store. */
+/* A complete item: normalize it and keep it for the store. */
 static void
 poll_on_item(void *arg, struct item *it)
 {
 	struct poll_feed *pf = arg;
-	time_t now = time(NULL);
 
-	if (it->published > now + POLL_FUTURE_SLACK) {
+	if (normalize_item(it, pf->url, time(NULL)))
 		log_info("feed %s: item \"%s\" is dated in the future; using the current time", pf->name,
 		         it->title ? it->title : "(untitled)");
-		it->published = now;
-		it->date_flags |= ITEM_DATE_CLAMPED;
-	}
-	if (it->updated > now + POLL_FUTURE_SLACK)
-		it->updated = it->published ? it->published : now;
-	if (it->published == 0 && it->updated == 0)
-		it->date_flags |= ITEM_DATE_MISSING;
 	if (pf->nitems == pf->items_cap) {
 		pf->items_cap = pf->items_cap ? pf->items_cap * 2 : 32;
 		pf->items = xreallocarray(pf->items, pf->items_cap, sizeof *pf->items);
