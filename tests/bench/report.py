@@ -1,0 +1,242 @@
+#!/usr/bin/python3
+"""Turn a results TSV of tests/bench/run.sh into one table and issue 9's ratios.
+
+    report.py RESULTS.tsv [-o REPORT.md]
+
+Medians over the repetitions of each (tool, case, N); the report is Markdown,
+printed and, with -o, written to a file. Python 3 standard library only.
+"""
+
+import argparse
+import collections
+import statistics
+import sys
+
+TARGETS = {
+    "cold": 2.0,        # feedmux cold <= 2 x (curl floor + xmllint --stream)
+    "unchanged": 2.0,   # feedmux unchanged <= 2 x conditional floor
+    "rss_mb": 64.0,     # peak RSS at 10,000 feeds
+    "serve": 0.70,      # /feed.atom >= 70 % of nginx's req/s
+    "sfeed": 10.0,      # cold >= 10 x faster than sfeed_update
+    "newsboat": 30.0,   # cold >= 30 x faster than newsboat
+}
+
+ORDER = [("curl", "plain"), ("curl", "gzip"), ("curl", "conditional"), ("xmllint", "stream"),
+         ("feedmux", "cold"), ("feedmux", "unchanged"), ("feedmux", "changed"),
+         ("sfeed_update", "cold"), ("sfeed_update", "unchanged"),
+         ("newsboat", "cold"), ("newsboat", "unchanged"),
+         ("feedmux-http", "plain"), ("nginx-file", "plain"),
+         ("feedmux-http", "gzip"), ("nginx-file", "gzip")]
+
+
+def num(s):
+    try:
+        return float(s)
+    except (TypeError, ValueError):
+        return None
+
+
+def load(path):
+    meta = collections.OrderedDict()
+    corpus = {}
+    rows = []
+    header = None
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            if line.startswith("# corpus "):
+                k, _, v = line[len("# corpus "):].partition("\t")
+                corpus[int(k)] = v
+                parts = v.split()
+                corpus[(int(k), "bytes")] = int(parts[0])
+                corpus[(int(k), "items")] = int(parts[2])
+                continue
+            if line.startswith("#"):
+                k, _, v = line[1:].strip().partition("\t")
+                meta[k] = v
+                continue
+            cols = line.split("\t")
+            if header is None:
+                header = cols
+                continue
+            rows.append(dict(zip(header, cols + [""] * (len(header) - len(cols)))))
+    return meta, corpus, rows
+
+
+class Group:
+    def __init__(self, tool, case, n, rows):
+        self.tool, self.case, self.n, self.rows = tool, case, n, rows
+        ok = [r for r in rows if r["status"] == "ok"]
+        self.runs = len(rows)
+        self.ok = len(ok)
+        self.unfinished = any(r["status"] == "unfinished" for r in rows)
+        self.statuses = sorted(set(r["status"] for r in rows))
+        use = ok or rows
+
+        def med(key, fn=num):
+            v = [fn(r[key]) for r in use if fn(r[key]) is not None]
+            return statistics.median(v) if v else None
+
+        self.wall = med("wall_s")
+        cpus = [num(r["user_s"]) + (num(r["sys_s"]) or 0) for r in use if num(r["user_s"]) is not None]
+        self.cpu = statistics.median(cpus) if cpus else None
+        self.rss_kb = med("maxrss_kb")
+        self.req = med("req_s")
+        self.bytes = med("bytes")
+        self.http = use[0]["http"] if use else ""
+        self.note = use[0]["note"] if use else ""
+
+
+def fmt_s(x):
+    if x is None:
+        return "–"
+    return "%.2f" % x if x < 100 else "%.0f" % x
+
+
+def fmt_mb(kb):
+    return "–" if kb is None else "%.1f" % (kb / 1024.0)
+
+
+def ratio_line(name, value, target, better, unit="×"):
+    """better: 'le' (value <= target passes) or 'ge'."""
+    if value is None:
+        return "| %s | – | %s %s%s | not measured |" % (name, "≤" if better == "le" else "≥", target, unit)
+    ok = value <= target if better == "le" else value >= target
+    return "| %s | %.2f%s | %s %s%s | %s |" % (name, value, unit, "≤" if better == "le" else "≥",
+                                             target, unit, "met" if ok else "**missed**")
+
+
+def report(path):
+    meta, corpus, rows = load(path)
+    groups = collections.OrderedDict()
+    by = collections.defaultdict(list)
+    for r in rows:
+        by[(r["tool"], r["case"], int(r["n"]))].append(r)
+    ns = sorted(set(k[2] for k in by))
+    keys = []
+    for n in ns:
+        for tool, case in ORDER:
+            if (tool, case, n) in by:
+                keys.append((tool, case, n))
+        for k in by:
+            if k[2] == n and k not in keys:
+                keys.append(k)
+    for k in keys:
+        groups[k] = Group(k[0], k[1], k[2], by[k])
+
+    out = []
+    w = out.append
+    w("# feedmux benchmark")
+    w("")
+    w("%s · %s × %s · %s RAM · %s · %s" % (meta.get("date", "?"), meta.get("cpus", "?"), meta.get("cpu", "?"),
+                                         meta.get("memory", "?"), meta.get("kernel", "?"), meta.get("os", "?")))
+    w("")
+    w("Versions: " + ", ".join("%s %s" % (k, meta[k]) for k in
+                               ("feedmux", "nginx", "curl", "xmllint", "sfeed", "newsboat", "wrk") if k in meta))
+    for n in ns:
+        if n in corpus:
+            w("")
+            w("Corpus N = %d: %.1f MB, %d items (%s)." % (
+                n, corpus[(n, "bytes")] / 1e6, corpus[(n, "items")], corpus[n].split(", ", 2)[-1]))
+    if "duration" in meta:
+        w("")
+        w("The whole run took %s." % meta["duration"])
+    w("")
+    w("Medians of the repetitions (runs = repetitions, ok = exited 0). Wall and CPU "
+      "(user+sys, children included) in seconds; peak RSS is the largest single process "
+      "(GNU time's ru_maxrss). For the serving rows, CPU is the server's over the wrk run "
+      "and RSS its peak.")
+    w("")
+    w("| tool | case | N | runs (ok) | wall s | CPU s | peak RSS MB | throughput | nginx saw |")
+    w("|---|---|---:|---|---:|---:|---:|---|---|")
+    for (tool, case, n), g in groups.items():
+        nbytes = corpus.get((n, "bytes"))
+        if g.req is not None and tool in ("feedmux-http", "nginx-file"):
+            thr = "%.0f req/s" % g.req
+            if g.bytes:
+                thr += " (%.0f MB/s)" % (g.req * g.bytes / 1e6)
+        elif g.wall:
+            thr = "%.0f feeds/s" % (n / g.wall)
+            if nbytes and case not in ("conditional", "unchanged"):
+                thr += ", %.0f MB/s" % (nbytes / 1e6 / g.wall)
+        else:
+            thr = "–"
+        status = "%d (%d)" % (g.runs, g.ok)
+        if g.unfinished:
+            status += " unfinished"
+        elif g.ok < g.runs:
+            status += " " + "/".join(s for s in g.statuses if s != "ok")
+        w("| %s | %s | %d | %s | %s | %s | %s | %s | %s |" % (
+            tool, case, n, status, fmt_s(g.wall), fmt_s(g.cpu), fmt_mb(g.rss_kb), thr,
+            g.http if g.http and g.http != "-" else ""))
+
+    for n in ns:
+        def G(tool, case):
+            return groups.get((tool, case, n))
+
+        def wall(tool, case):
+            g = G(tool, case)
+            return g.wall if g else None
+
+        w("")
+        w("## Targets, N = %d" % n)
+        w("")
+        w("| ratio | value | target | |")
+        w("|---|---:|---:|---|")
+        cold, unch = wall("feedmux", "cold"), wall("feedmux", "unchanged")
+        cg, cp, cc, xl = wall("curl", "gzip"), wall("curl", "plain"), wall("curl", "conditional"), wall("xmllint", "stream")
+        if cold and cg and xl:
+            w(ratio_line("cold / (curl gzip floor + xmllint --stream) = %.2f / (%.2f + %.2f)" % (cold, cg, xl),
+                         cold / (cg + xl), TARGETS["cold"], "le"))
+        if cold and cp and xl:
+            w(ratio_line("cold / (curl identity floor + xmllint --stream) = %.2f / (%.2f + %.2f)" % (cold, cp, xl),
+                         cold / (cp + xl), TARGETS["cold"], "le"))
+        if unch and cc:
+            w(ratio_line("unchanged / conditional floor = %.2f / %.2f" % (unch, cc), unch / cc,
+                         TARGETS["unchanged"], "le"))
+        rss = [G("feedmux", c).rss_kb for c in ("cold", "unchanged", "changed") if G("feedmux", c) and G("feedmux", c).rss_kb]
+        if rss:
+            w(ratio_line("feedmux peak RSS, MB (target at 10,000 feeds)", max(rss) / 1024.0, TARGETS["rss_mb"], "le", " MB"))
+        for case in ("plain", "gzip"):
+            f, g = G("feedmux-http", case), G("nginx-file", case)
+            if f and g and f.req and g.req:
+                w(ratio_line("/feed.atom %s: feedmux / nginx req/s = %.0f / %.0f" % (case, f.req, g.req),
+                             f.req / g.req, TARGETS["serve"], "ge", ""))
+        for tool, target in (("sfeed_update", "sfeed"), ("newsboat", "newsboat")):
+            for case in ("cold", "unchanged"):
+                peer, mine = G(tool, case), wall("feedmux", case)
+                if peer and peer.wall and mine:
+                    r = peer.wall / mine
+                    name = "%s %s / feedmux %s = %.1f / %.2f" % (tool, case, case, peer.wall, mine)
+                    if peer.unfinished:
+                        name += " (peer unfinished: a lower bound)"
+                    w(ratio_line(name, r, TARGETS[target], "ge"))
+    if len(ns) > 1:
+        a, b = ns[0], ns[-1]
+        ga, gb = groups.get(("feedmux", "cold", a)), groups.get(("feedmux", "cold", b))
+        if ga and gb and ga.rss_kb and gb.rss_kb and (a, "bytes") in corpus and (b, "bytes") in corpus:
+            w("")
+            w("Growth from N = %d to N = %d: corpus × %.1f, feedmux cold peak RSS × %.2f, cold wall × %.2f." % (
+                a, b, corpus[(b, "bytes")] / corpus[(a, "bytes")], gb.rss_kb / ga.rss_kb,
+                (gb.wall or 0) / (ga.wall or 1)))
+    w("")
+    return "\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("results")
+    ap.add_argument("-o", "--output")
+    args = ap.parse_args()
+    text = report(args.results)
+    sys.stdout.write(text)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
