@@ -9,7 +9,9 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "buf.h"
 #include "log.h"
+#include "opml.h"
 #include "strlist.h"
 #include "version.h"
 
@@ -17,6 +19,7 @@
 
 static void usage(FILE *out);
 static int check_config(const char *path);
+static int import_opml(const char *path);
 
 /* Print the synopsis. */
 static void
@@ -27,6 +30,9 @@ usage(FILE *out)
 	        "  -c, --config FILE  configuration file (default " DEFAULT_CONFIG ")\n"
 	        "  -t, --test         check the configuration and exit\n"
 	        "      --once         poll every feed once, write the outputs and exit\n"
+	        "      --import-opml FILE\n"
+	        "                     print [feed] sections for the subscriptions in an OPML\n"
+	        "                     file (a feed reader's export; - for stdin)\n"
 	        "  -v, --verbose      log debug messages\n"
 	        "  -h, --help         show this help\n"
 	        "  -V, --version      show the version\n");
@@ -51,6 +57,27 @@ check_config(const char *path)
 	return 0;
 }
 
+/* --import-opml: print feedmux.conf sections for a reader's export. */
+static int
+import_opml(const char *path)
+{
+	struct buf out;
+	char *err = NULL;
+	int rc = 1;
+
+	buf_init(&out);
+	if (opml_import(path, &out, &err) < 0) {
+		fprintf(stderr, "%s\n", err ? err : "cannot import OPML");
+		goto done;
+	}
+	fwrite(out.data, 1, out.len, stdout);
+	rc = fflush(stdout) == 0 ? 0 : 1;
+done:
+	free(err);
+	buf_free(&out);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -58,9 +85,10 @@ main(int argc, char **argv)
 	    {"config", required_argument, NULL, 'c'}, {"test", no_argument, NULL, 't'},
 	    {"once", no_argument, NULL, 'o'},         {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+	    {"import-opml", required_argument, NULL, 'I'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *path = DEFAULT_CONFIG;
+	const char *path = DEFAULT_CONFIG, *opml = NULL;
 	int test = 0, once = 0, verbose = 0, ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "c:tvhV", longopts, NULL)) != -1) {
@@ -73,6 +101,9 @@ main(int argc, char **argv)
 			break;
 		case 'o':
 			once = 1;
+			break;
+		case 'I':
+			opml = optarg;
 			break;
 		case 'v':
 			verbose++;
@@ -94,6 +125,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_init(verbose);
+	if (opml != NULL)
+		return import_opml(opml);
 	if (test)
 		return check_config(path);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
