@@ -21,7 +21,17 @@
  *     this feed, and items of one feed that share a link stay distinct;
  *  4. not found: NEW. Found: the offering feed is recorded as a source
  *     when it is not the first one; same content hash: DUPLICATE;
- *     otherwise store_decide() picks UPDATE or STALE by timestamp. */
+ *     otherwise store_decide() picks UPDATE or STALE by timestamp.
+ *
+ * Schema 2 adds each item's story and topics. item_topics repeats the
+ * item's sort date so a topic's newest entries are one index range (kept
+ * in step by store_update). The active-feeds filter is a TEMP table every
+ * walk statement consults, so the statements stay prepared once. A new
+ * file gets auto_vacuum=INCREMENTAL (it can only be chosen before the
+ * first table exists), and store_purge gives freed pages back to the file
+ * system; an older file reuses its free pages, which bounds it as well.
+ * The recent-items walk reads in batches, resuming after the last (first
+ * seen, key), so its callback may write. */
 #include "store.h"
 
 #include <sqlite3.h>
@@ -59,8 +69,25 @@ enum store_stmt {
 	ST_ENC_SELECT,
 	ST_SOURCE_ADD,
 	ST_FOREACH,
+	ST_FOREACH_TOPIC,
+	ST_RECENT,
+	ST_ITEM_SORT_DATE,
+	ST_ITEM_SET_STORY,
+	ST_TOPIC_DELETE,
+	ST_TOPIC_INSERT,
+	ST_TOPIC_SELECT,
+	ST_TOPIC_REDATE,
+	ST_ACTIVE_CLEAR,
+	ST_ACTIVE_ADD,
+	ST_PURGE_ITEMS,
+	ST_PURGE_FEEDS,
+	ST_FEED_SAVE_HEALTH,
+	ST_FEED_LOAD_HEALTH,
 	ST_COUNT
 };
+
+/* Rows a store_foreach_recent batch holds at most. */
+#define STORE_RECENT_BATCH 256
 
 /* What store_offer needs to know about a stored item. */
 struct store_row {
@@ -76,12 +103,29 @@ struct store_row {
 	int date_flags;
 };
 
+/* One walked entry, owning everything store_entry points to. */
+struct store_walk_row {
+	struct item *it;
+	struct feed_meta meta;
+	char *feed;
+	char *entry_id;
+	char **topics;
+	size_t ntopics;
+	sqlite3_int64 id;
+	sqlite3_int64 story;
+	time_t first_seen;
+	time_t updated;
+};
+
 struct store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *stmt[ST_COUNT];
 	uint64_t counts[STORE_OUTCOMES];
-	int walking; /* inside store_foreach_entry */
+	sqlite3_int64 last_item; /* of the last store_offer */
+	int walking;             /* inside a walk */
+	int active;              /* temp.active_feeds filters the walks */
+	int incremental;         /* auto_vacuum = INCREMENTAL */
 };
 
 static int store_exec(sqlite3 *db, const char *sql, const char *path, const char *what, char **err);
@@ -123,6 +167,13 @@ static int store_source_add(struct store *st, sqlite3_int64 id, const char *feed
 static enum store_outcome store_decide(const struct store_row *row, const char *feed, const struct item *it);
 static int store_enclosures_read(struct store *st, sqlite3_int64 id, struct item *it);
 static void store_categories_split(struct item *it, const char *s);
+static int store_pragma_int(sqlite3 *db, const char *sql, int *out);
+static int store_item_sort_date(struct store *st, sqlite3_int64 id, sqlite3_int64 *sort_date);
+static int store_topics_read(struct store *st, struct store_walk_row *r);
+static int store_walk_row_read(struct store *st, sqlite3_stmt *stmt, struct store_walk_row *r);
+static void store_walk_row_clear(struct store_walk_row *r);
+static void store_walk_row_entry(const struct store_walk_row *r, struct store_entry *e);
+static int store_walk(struct store *st, sqlite3_stmt *stmt, store_entry_fn fn, void *arg);
 
 /* The schema, one step per version; step i takes user_version i to i+1.
  * Never edit a released step: append a new one. */
@@ -192,7 +243,36 @@ static const char *const store_migrations[] = {
     ") WITHOUT ROWID;"
     "CREATE INDEX item_sources_identity ON item_sources(identity);"
     "CREATE INDEX item_sources_feed ON item_sources(feed);",
+    /* 2: an item's story (the key of the item that opened it, 0: none)
+     * and topics (pos: the order they were given in; sort_date: the
+     * item's, for walking a topic newest first); first_seen indexed for
+     * the recent-items walk and purge. */
+    "ALTER TABLE items ADD COLUMN story INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX items_first_seen ON items(first_seen);"
+    "CREATE TABLE item_topics ("
+    "  topic TEXT NOT NULL,"
+    "  item INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+    "  pos INTEGER NOT NULL,"
+    "  sort_date INTEGER NOT NULL,"
+    "  PRIMARY KEY (topic, item)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX item_topics_item ON item_topics(item);"
+    "CREATE INDEX item_topics_date ON item_topics(topic, sort_date DESC);",
 };
+
+/* The session's active feeds; see store_set_active_feeds. */
+#define STORE_TEMP_SQL                                                                                        \
+	"CREATE TEMP TABLE IF NOT EXISTS active_feeds (name TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID"
+
+/* What every walk hands out (see store_walk_row_read), and its filter on
+ * active feeds: ?3 is non-zero when the filter is on. */
+#define STORE_ENTRY_COLS                                                                                      \
+	"i.id, i.feed, i.entry_id, i.src_id, i.id_is_permalink, i.title, i.link, i.summary, "              \
+	"i.content, i.author, i.categories, i.published, i.updated_src, i.date_flags, "                    \
+	"i.first_seen, i.updated, f.title, f.link, f.feed_id, f.updated, i.story"
+#define STORE_ACTIVE                                                                                          \
+	"(?3 = 0 OR i.feed IN (SELECT name FROM temp.active_feeds) OR EXISTS (SELECT 1 FROM item_sources s " \
+	"WHERE s.item = i.id AND s.feed IN (SELECT name FROM temp.active_feeds)))"
 
 #define STORE_ROW_COLS                                                                                       \
 	"i.id, i.feed, i.content_hash, i.title, i.link_hash, i.published, i.updated_src, i.date_flags, "     \
@@ -208,7 +288,7 @@ static const char *const store_sql[ST_COUNT] = {
     [ST_RELEASE] = "RELEASE offer",
     [ST_ROLLBACK_TO] = "ROLLBACK TO offer",
     [ST_FEED_ENSURE] = "INSERT INTO feeds(name) VALUES (?1) ON CONFLICT(name) DO NOTHING",
-    [ST_FEED_GET_VALIDATORS] = "SELECT etag, last_modified FROM feeds WHERE name = ?1",
+    [ST_FEED_GET_VALIDATORS] = "SELECT etag, last_modified, url FROM feeds WHERE name = ?1",
     [ST_FEED_SET_VALIDATORS] = "INSERT INTO feeds(name, url, etag, last_modified) VALUES (?1, ?2, ?3, ?4) "
                                "ON CONFLICT(name) DO UPDATE SET url = coalesce(excluded.url, url), "
                                "etag = excluded.etag, last_modified = excluded.last_modified",
@@ -237,12 +317,42 @@ static const char *const store_sql[ST_COUNT] = {
     [ST_ENC_SELECT] = "SELECT url, type, length FROM enclosures WHERE item = ?1 ORDER BY pos",
     [ST_SOURCE_ADD] = "INSERT INTO item_sources(item, feed, identity, first_seen) VALUES (?1, ?2, ?3, ?4) "
                       "ON CONFLICT(item, feed) DO NOTHING",
-    [ST_FOREACH] =
-        "SELECT i.id, i.feed, i.entry_id, i.src_id, i.id_is_permalink, i.title, i.link, i.summary, "
-        "i.content, i.author, i.categories, i.published, i.updated_src, i.date_flags, "
-        "i.first_seen, i.updated, f.title, f.link, f.feed_id, f.updated "
-        "FROM items i JOIN feeds f ON f.name = i.feed WHERE i.sort_date >= ?1 "
-        "ORDER BY i.sort_date DESC, i.entry_id ASC LIMIT ?2",
+    [ST_FOREACH] = "SELECT " STORE_ENTRY_COLS " FROM items i JOIN feeds f ON f.name = i.feed "
+                   "WHERE i.sort_date >= ?1 AND " STORE_ACTIVE " "
+                   "ORDER BY i.sort_date DESC, i.entry_id ASC LIMIT ?2",
+    [ST_FOREACH_TOPIC] = "SELECT " STORE_ENTRY_COLS " FROM item_topics t JOIN items i ON i.id = t.item "
+                         "JOIN feeds f ON f.name = i.feed "
+                         "WHERE t.topic = ?4 AND t.sort_date >= ?1 AND " STORE_ACTIVE " "
+                         "ORDER BY t.sort_date DESC, i.entry_id ASC LIMIT ?2",
+    /* Resume after (?5, ?6): the rest of first seen ?5, then later ones;
+     * two index ranges, merged. */
+    [ST_RECENT] = "SELECT " STORE_ENTRY_COLS " FROM items i JOIN feeds f ON f.name = i.feed "
+                  "WHERE i.first_seen = ?5 AND i.id > ?6 AND " STORE_ACTIVE " "
+                  "UNION ALL SELECT " STORE_ENTRY_COLS " FROM items i JOIN feeds f ON f.name = i.feed "
+                  "WHERE i.first_seen > ?5 AND " STORE_ACTIVE " ORDER BY 15, 1 LIMIT ?2",
+    [ST_ITEM_SORT_DATE] = "SELECT sort_date FROM items WHERE id = ?1",
+    [ST_ITEM_SET_STORY] = "UPDATE items SET story = ?2 WHERE id = ?1",
+    [ST_TOPIC_DELETE] = "DELETE FROM item_topics WHERE item = ?1",
+    [ST_TOPIC_INSERT] = "INSERT INTO item_topics(topic, item, pos, sort_date) VALUES (?1, ?2, ?3, ?4) "
+                        "ON CONFLICT(topic, item) DO NOTHING",
+    [ST_TOPIC_SELECT] = "SELECT topic FROM item_topics WHERE item = ?1 ORDER BY pos",
+    [ST_TOPIC_REDATE] = "UPDATE item_topics SET sort_date = (SELECT sort_date FROM items WHERE id = ?1) "
+                        "WHERE item = ?1",
+    [ST_ACTIVE_CLEAR] = "DELETE FROM temp.active_feeds",
+    [ST_ACTIVE_ADD] = "INSERT INTO temp.active_feeds(name) VALUES (?1) ON CONFLICT(name) DO NOTHING",
+    [ST_PURGE_ITEMS] = "DELETE FROM items WHERE sort_date < ?1 AND first_seen < ?1",
+    [ST_PURGE_FEEDS] = "DELETE FROM feeds WHERE ?1 <> 0 AND name NOT IN (SELECT name FROM temp.active_feeds) "
+                       "AND NOT EXISTS (SELECT 1 FROM items i WHERE i.feed = feeds.name) "
+                       "AND NOT EXISTS (SELECT 1 FROM item_sources s WHERE s.feed = feeds.name)",
+    [ST_FEED_SAVE_HEALTH] =
+        "INSERT INTO feeds(name, last_attempt, last_success, next_due, last_status, last_error, failures, "
+        "bytes, items, n304) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+        "ON CONFLICT(name) DO UPDATE SET last_attempt = excluded.last_attempt, "
+        "last_success = excluded.last_success, next_due = excluded.next_due, "
+        "last_status = excluded.last_status, last_error = excluded.last_error, "
+        "failures = excluded.failures, bytes = excluded.bytes, items = excluded.items, n304 = excluded.n304",
+    [ST_FEED_LOAD_HEALTH] = "SELECT last_attempt, last_success, next_due, last_status, last_error, failures, "
+                            "bytes, items, n304 FROM feeds WHERE name = ?1",
 };
 
 /* Run fixed SQL during open; on failure set *err naming the step. */
@@ -256,6 +366,21 @@ store_exec(sqlite3 *db, const char *sql, const char *path, const char *what, cha
 	*err = xasprintf("state database %s: %s: %s", path, what, msg ? msg : sqlite3_errmsg(db));
 	sqlite3_free(msg);
 	return -1;
+}
+
+/* One integer from a pragma or query run during open. */
+static int
+store_pragma_int(sqlite3 *db, const char *sql, int *out)
+{
+	sqlite3_stmt *stmt = NULL;
+	int ret = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+		*out = sqlite3_column_int(stmt, 0);
+		ret = 0;
+	}
+	sqlite3_finalize(stmt);
+	return ret;
 }
 
 /* PRAGMA quick_check before anything writes: a damaged file is refused,
@@ -297,7 +422,7 @@ store_migrate(sqlite3 *db, const char *path, char **err)
 {
 	const int latest = (int)(sizeof store_migrations / sizeof store_migrations[0]);
 	sqlite3_stmt *stmt = NULL;
-	int version, ret = -1, in_tx = 0;
+	int version, from = -1, ret = -1, in_tx = 0;
 	char *sql = NULL;
 
 	for (;;) {
@@ -313,6 +438,8 @@ store_migrate(sqlite3 *db, const char *path, char **err)
 		version = sqlite3_column_int(stmt, 0);
 		sqlite3_finalize(stmt);
 		stmt = NULL;
+		if (from < 0)
+			from = version;
 		if (version > latest) {
 			*err = xasprintf(
 			    "state database %s has schema version %d, newer than this feedmux knows (%d); "
@@ -332,10 +459,10 @@ store_migrate(sqlite3 *db, const char *path, char **err)
 		if (store_exec(db, "COMMIT", path, "cannot commit the schema migration", err) != 0)
 			goto done;
 		in_tx = 0;
-		if (version == 0)
+		if (from == 0)
 			log_debug("store: %s: schema version %d created", path, version + 1);
 		else
-			log_info("store: %s: schema migrated to version %d", path, version + 1);
+			log_info("store: %s: schema migrated from version %d to %d", path, version, version + 1);
 	}
 	if (store_exec(db, "COMMIT", path, "cannot end the schema check", err) != 0)
 		goto done;
@@ -355,7 +482,7 @@ store_open(const char *path, char **err)
 {
 	struct store *st = NULL;
 	sqlite3 *db = NULL;
-	int memory;
+	int memory, pages = -1, vacuum = 0;
 
 	*err = NULL;
 	if (path == NULL || *path == '\0') {
@@ -377,6 +504,10 @@ store_open(const char *path, char **err)
 		sqlite3_stmt *stmt = NULL;
 		const char *mode = NULL;
 
+		/* Only a file without pages can still choose (WAL writes one). */
+		if (store_pragma_int(db, "PRAGMA page_count", &pages) == 0 && pages == 0 &&
+		    store_exec(db, "PRAGMA auto_vacuum = INCREMENTAL", path, "cannot set auto_vacuum", err) != 0)
+			goto fail;
 		if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL) == SQLITE_OK &&
 		    sqlite3_step(stmt) == SQLITE_ROW)
 			mode = (const char *)sqlite3_column_text(stmt, 0);
@@ -395,10 +526,16 @@ store_open(const char *path, char **err)
 		goto fail;
 	if (store_migrate(db, path, err) != 0)
 		goto fail;
+	if (store_exec(db, "PRAGMA temp_store = MEMORY", path, "cannot set temp_store", err) != 0 ||
+	    store_exec(db, STORE_TEMP_SQL, path, "cannot create the session's tables", err) != 0)
+		goto fail;
+	if (store_pragma_int(db, "PRAGMA auto_vacuum", &vacuum) != 0)
+		vacuum = 0;
 
 	st = xcalloc(1, sizeof *st);
 	st->db = db;
 	st->path = xstrdup(path);
+	st->incremental = vacuum == 2;
 	for (int i = 0; i < ST_COUNT; i++) {
 		if (sqlite3_prepare_v3(db, store_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) !=
 		    SQLITE_OK) {
@@ -872,6 +1009,13 @@ store_update(struct store *st, const struct store_row *row, const struct item *i
 	store_done(stmt);
 	if (rc < 0)
 		return -1;
+	/* The topics' copy of the sort date follows a new published date. */
+	stmt = st->stmt[ST_TOPIC_REDATE];
+	sqlite3_bind_int64(stmt, 1, row->id);
+	rc = store_step(st, stmt, "re-date topics");
+	store_done(stmt);
+	if (rc < 0)
+		return -1;
 	return store_enclosures_write(st, row->id, it, 1);
 }
 
@@ -930,6 +1074,7 @@ store_offer(struct store *st, const char *feed, const struct item *it, time_t no
 	int found, rc, ret = -1, in_savepoint = 0;
 
 	memset(&row, 0, sizeof row);
+	st->last_item = 0;
 	item_identity_hash(it, feed, &ident);
 	item_content_hash(it, &content);
 	lh = store_link_hash(it->link, &link_hash) ? &link_hash : NULL;
@@ -959,6 +1104,7 @@ store_offer(struct store *st, const char *feed, const struct item *it, time_t no
 	if (!found) {
 		if (store_insert(st, feed, it, &ident, lh, &content, now) != 0)
 			goto done;
+		row.id = sqlite3_last_insert_rowid(st->db);
 		o = STORE_NEW;
 	} else {
 		if (strcmp(row.feed, feed) != 0 && store_source_add(st, row.id, feed, &ident, now) != 0)
@@ -974,6 +1120,7 @@ store_offer(struct store *st, const char *feed, const struct item *it, time_t no
 		goto done;
 	in_savepoint = 0;
 	st->counts[o]++;
+	st->last_item = row.id;
 	*out = o;
 	ret = 0;
 done:
@@ -1025,7 +1172,17 @@ store_rollback(struct store *st)
 int
 store_feed_get_validators(struct store *st, const char *feed, char **etag, char **last_modified)
 {
+	return store_feed_get_validators_for(st, feed, NULL, etag, last_modified);
+}
+
+/* The validators saved for feed if they belong to url (NULL: any URL);
+ * validators saved without a URL belong to none. */
+int
+store_feed_get_validators_for(struct store *st, const char *feed, const char *url, char **etag,
+                              char **last_modified)
+{
 	sqlite3_stmt *stmt = st->stmt[ST_FEED_GET_VALIDATORS];
+	const unsigned char *saved_for;
 	int rc;
 
 	*etag = NULL;
@@ -1033,11 +1190,63 @@ store_feed_get_validators(struct store *st, const char *feed, char **etag, char 
 	store_bind_text(stmt, 1, feed);
 	rc = store_step(st, stmt, "get validators");
 	if (rc == SQLITE_ROW) {
-		*etag = store_col_strdup(stmt, 0);
-		*last_modified = store_col_strdup(stmt, 1);
+		saved_for = sqlite3_column_text(stmt, 2);
+		if (url == NULL || (saved_for != NULL && strcmp((const char *)saved_for, url) == 0)) {
+			*etag = store_col_strdup(stmt, 0);
+			*last_modified = store_col_strdup(stmt, 1);
+		}
 	}
 	store_done(stmt);
 	return rc < 0 ? -1 : 0;
+}
+
+/* Persist a feed's health. */
+int
+store_feed_save_health(struct store *st, const char *feed, const struct store_health *h)
+{
+	sqlite3_stmt *stmt = st->stmt[ST_FEED_SAVE_HEALTH];
+	int rc;
+
+	store_bind_text(stmt, 1, feed);
+	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)h->last_attempt);
+	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)h->last_success);
+	sqlite3_bind_int64(stmt, 4, (sqlite3_int64)h->next_due);
+	sqlite3_bind_int64(stmt, 5, (sqlite3_int64)h->last_status);
+	store_bind_text(stmt, 6, h->last_error);
+	sqlite3_bind_int(stmt, 7, h->failures);
+	sqlite3_bind_int64(stmt, 8, (sqlite3_int64)h->bytes);
+	sqlite3_bind_int64(stmt, 9, (sqlite3_int64)h->items);
+	sqlite3_bind_int64(stmt, 10, (sqlite3_int64)h->n304);
+	rc = store_step(st, stmt, "save feed health");
+	store_done(stmt);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Load a feed's health; the error text goes to the caller. */
+int
+store_feed_load_health(struct store *st, const char *feed, struct store_health *h, char **error_out)
+{
+	sqlite3_stmt *stmt = st->stmt[ST_FEED_LOAD_HEALTH];
+	int rc;
+
+	memset(h, 0, sizeof *h);
+	*error_out = NULL;
+	store_bind_text(stmt, 1, feed);
+	rc = store_step(st, stmt, "load feed health");
+	if (rc == SQLITE_ROW) {
+		h->last_attempt = (time_t)sqlite3_column_int64(stmt, 0);
+		h->last_success = (time_t)sqlite3_column_int64(stmt, 1);
+		h->next_due = (time_t)sqlite3_column_int64(stmt, 2);
+		h->last_status = (long)sqlite3_column_int64(stmt, 3);
+		*error_out = store_col_strdup(stmt, 4);
+		h->last_error = *error_out;
+		h->failures = sqlite3_column_int(stmt, 5);
+		h->bytes = sqlite3_column_int64(stmt, 6);
+		h->items = sqlite3_column_int64(stmt, 7);
+		h->n304 = sqlite3_column_int64(stmt, 8);
+	}
+	store_done(stmt);
+	return rc < 0 ? -1 : rc == SQLITE_ROW;
 }
 
 /* Save the validators of feed's last 200 response (NULL clears one); a
@@ -1105,19 +1314,301 @@ store_categories_split(struct item *it, const char *s)
 	}
 }
 
+/* The sort date of an item: 1 and *sort_date set, 0 no such item, -1. */
+static int
+store_item_sort_date(struct store *st, sqlite3_int64 id, sqlite3_int64 *sort_date)
+{
+	sqlite3_stmt *stmt = st->stmt[ST_ITEM_SORT_DATE];
+	int rc;
+
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = store_step(st, stmt, "find item");
+	if (rc == SQLITE_ROW)
+		*sort_date = sqlite3_column_int64(stmt, 0);
+	store_done(stmt);
+	return rc < 0 ? -1 : rc == SQLITE_ROW;
+}
+
+/* The item the last offer decided about. */
+int64_t
+store_last_item(const struct store *st)
+{
+	return st->last_item;
+}
+
+/* Replace an item's topics, keeping the given order; NULL names are
+ * skipped, repeats kept once at their first place. */
+int
+store_item_set_topics(struct store *st, int64_t item, const char *const *names, size_t n)
+{
+	sqlite3_stmt *stmt;
+	sqlite3_int64 sort_date = 0;
+	int found, rc;
+
+	if (store_run(st, ST_SAVEPOINT, "savepoint") != 0)
+		return -1;
+	if ((found = store_item_sort_date(st, item, &sort_date)) <= 0) {
+		if (found == 0)
+			log_err("store: set topics: no item %lld", (long long)item);
+		goto fail;
+	}
+	stmt = st->stmt[ST_TOPIC_DELETE];
+	sqlite3_bind_int64(stmt, 1, item);
+	rc = store_step(st, stmt, "delete topics");
+	store_done(stmt);
+	if (rc < 0)
+		goto fail;
+	stmt = st->stmt[ST_TOPIC_INSERT];
+	for (size_t i = 0; i < n; i++) {
+		if (names[i] == NULL)
+			continue;
+		store_bind_text(stmt, 1, names[i]);
+		sqlite3_bind_int64(stmt, 2, item);
+		sqlite3_bind_int64(stmt, 3, (sqlite3_int64)i);
+		sqlite3_bind_int64(stmt, 4, sort_date);
+		rc = store_step(st, stmt, "insert topic");
+		store_done(stmt);
+		if (rc < 0)
+			goto fail;
+	}
+	return store_run(st, ST_RELEASE, "release savepoint");
+fail:
+	store_run(st, ST_ROLLBACK_TO, "roll back topics");
+	store_run(st, ST_RELEASE, "release savepoint");
+	return -1;
+}
+
+/* Record the story an item belongs to. */
+int
+store_item_set_story(struct store *st, int64_t item, int64_t story)
+{
+	sqlite3_stmt *stmt = st->stmt[ST_ITEM_SET_STORY];
+	int rc;
+
+	sqlite3_bind_int64(stmt, 1, item);
+	sqlite3_bind_int64(stmt, 2, story);
+	rc = store_step(st, stmt, "set story");
+	store_done(stmt);
+	if (rc < 0)
+		return -1;
+	if (sqlite3_changes(st->db) == 0) {
+		log_err("store: set story: no item %lld", (long long)item);
+		return -1;
+	}
+	return 0;
+}
+
+/* Replace the active feeds (NULL or none: every feed is active). */
+int
+store_set_active_feeds(struct store *st, const char *const *names, size_t n)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (store_run(st, ST_SAVEPOINT, "savepoint") != 0)
+		return -1;
+	if (store_run(st, ST_ACTIVE_CLEAR, "clear active feeds") != 0)
+		goto fail;
+	stmt = st->stmt[ST_ACTIVE_ADD];
+	for (size_t i = 0; names != NULL && i < n; i++) {
+		if (names[i] == NULL)
+			continue;
+		store_bind_text(stmt, 1, names[i]);
+		rc = store_step(st, stmt, "add active feed");
+		store_done(stmt);
+		if (rc < 0)
+			goto fail;
+	}
+	if (store_run(st, ST_RELEASE, "release savepoint") != 0)
+		goto fail;
+	st->active = names != NULL && n > 0;
+	return 0;
+fail:
+	store_run(st, ST_ROLLBACK_TO, "roll back active feeds");
+	store_run(st, ST_RELEASE, "release savepoint");
+	return -1;
+}
+
+/* Delete what is older than before in one transaction, then give the
+ * freed pages back when the file can. */
+int
+store_purge(struct store *st, time_t before, size_t *purged)
+{
+	sqlite3_stmt *stmt;
+	sqlite3_int64 n;
+	int rc;
+
+	if (purged != NULL)
+		*purged = 0;
+	if (!sqlite3_get_autocommit(st->db)) {
+		log_err("store: purge inside a transaction");
+		return -1;
+	}
+	if (store_begin(st) != 0)
+		return -1;
+	stmt = st->stmt[ST_PURGE_ITEMS];
+	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)before);
+	rc = store_step(st, stmt, "purge items");
+	store_done(stmt);
+	if (rc < 0)
+		goto fail;
+	n = sqlite3_changes64(st->db);
+	stmt = st->stmt[ST_PURGE_FEEDS];
+	sqlite3_bind_int(stmt, 1, st->active);
+	rc = store_step(st, stmt, "purge feeds");
+	store_done(stmt);
+	if (rc < 0)
+		goto fail;
+	if (st->incremental && n > 0 && sqlite3_exec(st->db, "PRAGMA incremental_vacuum", NULL, NULL, NULL) != SQLITE_OK) {
+		log_err("store: incremental_vacuum: %s", sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	if (store_commit(st) != 0)
+		return -1;
+	if (purged != NULL)
+		*purged = (size_t)n;
+	if (n > 0)
+		log_debug("store: purged %lld item(s) older than %lld", (long long)n, (long long)before);
+	return 0;
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+/* An item's topic names, in order, into the row. */
+static int
+store_topics_read(struct store *st, struct store_walk_row *r)
+{
+	sqlite3_stmt *stmt = st->stmt[ST_TOPIC_SELECT];
+	size_t cap = 0;
+	int rc;
+
+	sqlite3_bind_int64(stmt, 1, r->id);
+	while ((rc = store_step(st, stmt, "read topics")) == SQLITE_ROW) {
+		if (r->ntopics == cap) {
+			cap = cap ? cap * 2 : 4;
+			r->topics = xreallocarray(r->topics, cap, sizeof *r->topics);
+		}
+		r->topics[r->ntopics++] = xstrdup((const char *)sqlite3_column_text(stmt, 0));
+	}
+	store_done(stmt);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Copy the current row of a walk statement (STORE_ENTRY_COLS), with its
+ * enclosures and topics. On failure the row holds what was read. */
+static int
+store_walk_row_read(struct store *st, sqlite3_stmt *stmt, struct store_walk_row *r)
+{
+	struct item *it;
+	char *cats;
+
+	memset(r, 0, sizeof *r);
+	r->it = it = item_new();
+	r->id = sqlite3_column_int64(stmt, 0);
+	r->feed = store_col_strdup(stmt, 1);
+	r->entry_id = store_col_strdup(stmt, 2);
+	it->id = store_col_strdup(stmt, 3);
+	it->id_is_permalink = sqlite3_column_int(stmt, 4);
+	it->title = store_col_strdup(stmt, 5);
+	it->link = store_col_strdup(stmt, 6);
+	it->summary = store_col_strdup(stmt, 7);
+	it->content = store_col_strdup(stmt, 8);
+	it->author = store_col_strdup(stmt, 9);
+	cats = store_col_strdup(stmt, 10);
+	store_categories_split(it, cats);
+	free(cats);
+	it->published = (time_t)sqlite3_column_int64(stmt, 11);
+	it->updated = (time_t)sqlite3_column_int64(stmt, 12);
+	it->date_flags = sqlite3_column_int(stmt, 13);
+	r->first_seen = (time_t)sqlite3_column_int64(stmt, 14);
+	r->updated = (time_t)sqlite3_column_int64(stmt, 15);
+	r->meta.title = store_col_strdup(stmt, 16);
+	r->meta.link = store_col_strdup(stmt, 17);
+	r->meta.id = store_col_strdup(stmt, 18);
+	r->meta.updated = (time_t)sqlite3_column_int64(stmt, 19);
+	r->story = sqlite3_column_int64(stmt, 20);
+	if (store_enclosures_read(st, r->id, it) != 0 || store_topics_read(st, r) != 0)
+		return -1;
+	return 0;
+}
+
+/* Free what a walked row owns. */
+static void
+store_walk_row_clear(struct store_walk_row *r)
+{
+	item_free(r->it);
+	feed_meta_clear(&r->meta);
+	free(r->feed);
+	free(r->entry_id);
+	for (size_t i = 0; i < r->ntopics; i++)
+		free(r->topics[i]);
+	free(r->topics);
+	memset(r, 0, sizeof *r);
+}
+
+/* The entry a walked row hands out. */
+static void
+store_walk_row_entry(const struct store_walk_row *r, struct store_entry *e)
+{
+	memset(e, 0, sizeof *e);
+	e->item = r->it;
+	e->feed_name = r->feed;
+	e->entry_id = r->entry_id;
+	e->first_seen = r->first_seen;
+	e->updated = r->updated;
+	e->source = &r->meta;
+	e->item_id = r->id;
+	e->story = r->story;
+	e->topics = (const char *const *)r->topics;
+	e->ntopics = r->ntopics;
+}
+
+/* Step a bound walk statement, calling fn for each row, and reset it. */
+static int
+store_walk(struct store *st, sqlite3_stmt *stmt, store_entry_fn fn, void *arg)
+{
+	struct store_walk_row r;
+	struct store_entry e;
+	int rc, ret = -1;
+
+	memset(&r, 0, sizeof r);
+	while ((rc = store_step(st, stmt, "walk entries")) == SQLITE_ROW) {
+		int stop;
+
+		if (store_walk_row_read(st, stmt, &r) != 0)
+			goto done;
+		store_walk_row_entry(&r, &e);
+		stop = fn(arg, &e);
+		store_walk_row_clear(&r);
+		if (stop)
+			break;
+	}
+	if (rc < 0)
+		goto done;
+	ret = 0;
+done:
+	store_done(stmt);
+	store_walk_row_clear(&r);
+	return ret;
+}
+
 /* Walk entries newest first. limit 0 walks none. fn must not change the
  * store or walk it again (a nested walk fails). */
 int
 store_foreach_entry(struct store *st, time_t since, size_t limit, store_entry_fn fn, void *arg)
 {
-	sqlite3_stmt *stmt = st->stmt[ST_FOREACH];
-	struct store_entry e;
-	struct feed_meta meta;
-	struct item *it = NULL;
-	char *feed = NULL, *entry_id = NULL, *cats = NULL;
-	int rc, ret = -1;
+	return store_foreach_entry_topic(st, NULL, since, limit, fn, arg);
+}
 
-	memset(&meta, 0, sizeof meta);
+/* Walk a topic's entries (NULL: all) newest first. */
+int
+store_foreach_entry_topic(struct store *st, const char *topic, time_t since, size_t limit, store_entry_fn fn,
+                          void *arg)
+{
+	sqlite3_stmt *stmt = st->stmt[topic != NULL ? ST_FOREACH_TOPIC : ST_FOREACH];
+	int ret;
+
 	if (st->walking) {
 		log_err("store: nested store_foreach_entry");
 		return -1;
@@ -1127,58 +1618,67 @@ store_foreach_entry(struct store *st, time_t since, size_t limit, store_entry_fn
 	st->walking = 1;
 	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)since);
 	sqlite3_bind_int64(stmt, 2, limit > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
-	while ((rc = store_step(st, stmt, "walk entries")) == SQLITE_ROW) {
-		sqlite3_int64 id = sqlite3_column_int64(stmt, 0);
-		int stop;
+	sqlite3_bind_int(stmt, 3, st->active);
+	if (topic != NULL)
+		store_bind_text(stmt, 4, topic);
+	ret = store_walk(st, stmt, fn, arg);
+	st->walking = 0;
+	return ret;
+}
 
-		it = item_new();
-		feed = store_col_strdup(stmt, 1);
-		entry_id = store_col_strdup(stmt, 2);
-		it->id = store_col_strdup(stmt, 3);
-		it->id_is_permalink = sqlite3_column_int(stmt, 4);
-		it->title = store_col_strdup(stmt, 5);
-		it->link = store_col_strdup(stmt, 6);
-		it->summary = store_col_strdup(stmt, 7);
-		it->content = store_col_strdup(stmt, 8);
-		it->author = store_col_strdup(stmt, 9);
-		cats = store_col_strdup(stmt, 10);
-		store_categories_split(it, cats);
-		it->published = (time_t)sqlite3_column_int64(stmt, 11);
-		it->updated = (time_t)sqlite3_column_int64(stmt, 12);
-		it->date_flags = sqlite3_column_int(stmt, 13);
-		meta.title = store_col_strdup(stmt, 16);
-		meta.link = store_col_strdup(stmt, 17);
-		meta.id = store_col_strdup(stmt, 18);
-		meta.updated = (time_t)sqlite3_column_int64(stmt, 19);
-		e.item = it;
-		e.feed_name = feed;
-		e.entry_id = entry_id;
-		e.first_seen = (time_t)sqlite3_column_int64(stmt, 14);
-		e.updated = (time_t)sqlite3_column_int64(stmt, 15);
-		e.source = &meta;
-		if (store_enclosures_read(st, id, it) != 0)
-			goto done;
-		stop = fn(arg, &e);
-		item_free(it);
-		it = NULL;
-		feed_meta_clear(&meta);
-		free(feed);
-		free(entry_id);
-		free(cats);
-		feed = entry_id = cats = NULL;
-		if (stop)
-			break;
+/* Walk items first seen at or after since, oldest first, a batch at a
+ * time: the statement is reset before fn sees a batch, so fn may write. */
+int
+store_foreach_recent(struct store *st, time_t since, store_entry_fn fn, void *arg)
+{
+	sqlite3_stmt *stmt = st->stmt[ST_RECENT];
+	struct store_walk_row *batch = NULL;
+	struct store_entry e;
+	sqlite3_int64 after_seen = (sqlite3_int64)since, after_id = 0;
+	size_t n = 0;
+	int rc = SQLITE_DONE, stop = 0, ret = -1;
+
+	if (st->walking) {
+		log_err("store: nested store_foreach_recent");
+		return -1;
 	}
-	if (rc < 0)
-		goto done;
+	st->walking = 1;
+	batch = xcalloc(STORE_RECENT_BATCH, sizeof *batch);
+	while (!stop) {
+		sqlite3_bind_int64(stmt, 2, STORE_RECENT_BATCH);
+		sqlite3_bind_int(stmt, 3, st->active);
+		sqlite3_bind_int64(stmt, 5, after_seen);
+		sqlite3_bind_int64(stmt, 6, after_id);
+		while (n < STORE_RECENT_BATCH && (rc = store_step(st, stmt, "walk recent items")) == SQLITE_ROW) {
+			if (store_walk_row_read(st, stmt, &batch[n++]) != 0) {
+				store_done(stmt);
+				goto done;
+			}
+		}
+		store_done(stmt);
+		if (rc < 0)
+			goto done;
+		if (n == 0)
+			break;
+		after_seen = (sqlite3_int64)batch[n - 1].first_seen;
+		after_id = batch[n - 1].id;
+		stop = n < STORE_RECENT_BATCH;
+		for (size_t i = 0; i < n; i++) {
+			store_walk_row_entry(&batch[i], &e);
+			if (fn(arg, &e) != 0) {
+				stop = 1;
+				break;
+			}
+		}
+		for (size_t i = 0; i < n; i++)
+			store_walk_row_clear(&batch[i]);
+		n = 0;
+	}
 	ret = 0;
 done:
-	store_done(stmt);
-	item_free(it);
-	feed_meta_clear(&meta);
-	free(feed);
-	free(entry_id);
-	free(cats);
+	for (size_t i = 0; i < n; i++)
+		store_walk_row_clear(&batch[i]);
+	free(batch);
 	st->walking = 0;
 	return ret;
 }

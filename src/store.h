@@ -30,6 +30,20 @@ struct store_entry {
 	time_t first_seen;
 	time_t updated;           /* moves only when content changes */
 	const struct feed_meta *source; /* the first source's metadata */
+	int64_t item_id;          /* the item's key (store_last_item) */
+	int64_t story;            /* store_item_set_story's, 0: none */
+	const char *const *topics; /* store_item_set_topics' names, in order */
+	size_t ntopics;
+};
+
+/* A feed's health as the poller keeps it, persisted across restarts. */
+struct store_health {
+	time_t last_attempt, last_success, next_due;
+	long last_status;
+	const char *last_error; /* NULL: none */
+	int failures;
+	long long bytes, items;
+	long long n304;
 };
 
 typedef int (*store_entry_fn)(void *arg, const struct store_entry *e);
@@ -49,6 +63,16 @@ int store_feed_get_validators(struct store *st, const char *feed, char **etag, c
 int store_feed_set_validators(struct store *st, const char *feed, const char *url, const char *etag,
                               const char *last_modified);
 int store_feed_set_meta(struct store *st, const char *feed, const struct feed_meta *m);
+/* Like store_feed_get_validators, but none when they were saved for
+ * another URL than url (the feed's URL changed); url NULL: no check. */
+int store_feed_get_validators_for(struct store *st, const char *feed, const char *url, char **etag,
+                                  char **last_modified);
+/* Save a feed's health (h->last_error NULL clears it). */
+int store_feed_save_health(struct store *st, const char *feed, const struct store_health *h);
+/* Load a feed's health into h; h->last_error is *error_out, which the
+ * caller frees (NULL: none). Returns 1 found, 0 not found (h zeroed),
+ * -1 on a database error. */
+int store_feed_load_health(struct store *st, const char *feed, struct store_health *h, char **error_out);
 
 /* Offer one item from feed at time now; *out says what the store decided.
  * Returns 0, or -1 on a database error (logged). */
@@ -56,10 +80,45 @@ int store_offer(struct store *st, const char *feed, const struct item *it, time_
                 enum store_outcome *out);
 /* Decisions counted since open, by outcome. */
 uint64_t store_count(const struct store *st, enum store_outcome o);
+/* The item the last store_offer decided about (its key), or 0 when that
+ * offer failed or there was none. */
+int64_t store_last_item(const struct store *st);
+/* The topics of an item (names of [topic] sections, in the order given;
+ * repeats are dropped), replacing its previous ones. -1 for an unknown
+ * item or a database error. */
+int store_item_set_topics(struct store *st, int64_t item, const char *const *names, size_t n);
+/* The story an item belongs to: the key of the item that opened it (0:
+ * none). -1 for an unknown item or a database error. */
+int store_item_set_story(struct store *st, int64_t item, int64_t story);
+
+/* Only items whose first source, or another feed they were seen in, is
+ * one of these feeds are walked; items of feeds removed from the config
+ * leave the outputs, their state is kept until purged. names NULL or n 0:
+ * every feed. The list is copied. */
+int store_set_active_feeds(struct store *st, const char *const *names, size_t n);
+/* Delete, in one transaction, the items whose date (published, else first
+ * seen) AND first-seen time are both before `before` (an old item re-sent
+ * recently stays, so it is not new again on its next offer), with their
+ * sources, enclosures and topics; then the feeds that are not active (see
+ * store_set_active_feeds; none when every feed is) and have no items left.
+ * *purged (may be NULL) is the number of items deleted. Must be called
+ * outside a feed transaction. */
+int store_purge(struct store *st, time_t before, size_t *purged);
 
 /* Call fn for up to limit entries whose date is at or after since, newest
  * first (by published, else first seen; ties by id), in a deterministic
- * order. fn returning non-zero stops the walk. Returns 0 or -1. */
+ * order; only items of active feeds (store_set_active_feeds), as in every
+ * walk. fn returning non-zero stops the walk; it must not change the store
+ * or walk it again. Returns 0 or -1. */
 int store_foreach_entry(struct store *st, time_t since, size_t limit, store_entry_fn fn, void *arg);
+/* The same, only items in topic (NULL: all, as store_foreach_entry). */
+int store_foreach_entry_topic(struct store *st, const char *topic, time_t since, size_t limit,
+                              store_entry_fn fn, void *arg);
+/* Call fn for every item first seen at or after since, oldest first (by
+ * first seen, then key): for rebuilding the story index at start and
+ * re-deciding topics after a reload. Rows are read in batches, so fn may
+ * change the store (store_item_set_topics, store_item_set_story, even
+ * store_offer), but not walk it again. */
+int store_foreach_recent(struct store *st, time_t since, store_entry_fn fn, void *arg);
 
 #endif

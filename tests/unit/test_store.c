@@ -1,6 +1,9 @@
 /* test_store.c: dedup decisions, cross-feed sources, guid quirks,
- * persistence, the walk's order, and refusing damaged files. File
- * databases live in a fresh mkdtemp directory per test. */
+ * persistence, the walk's order, and refusing damaged files; schema 2:
+ * topics, stories, the active-feeds filter, the recent-items walk, purge
+ * and retention, feed health, validators tied to a URL, and migrating a
+ * version 1 file. File databases live in a fresh mkdtemp directory per
+ * test. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +34,9 @@ struct seen {
 	time_t published[MAXE];
 	size_t ncat[MAXE];
 	size_t nenc[MAXE];
+	int64_t item_id[MAXE];
+	int64_t story[MAXE];
+	char *topics[MAXE]; /* comma-joined */
 };
 
 struct tmp {
@@ -42,11 +48,17 @@ static struct item *mk(const char *id, const char *link, const char *title, cons
 static enum store_outcome offer(struct store *st, const char *feed, const struct item *it, time_t now);
 static int collect_cb(void *arg, const struct store_entry *e);
 static void walk(struct store *st, time_t since, size_t limit, struct seen *s);
+static void walk_topic(struct store *st, const char *topic, time_t since, size_t limit, struct seen *s);
+static struct item *mkd(const char *id, const char *title, time_t published);
+static void offer_many(struct store *st, const char *feed, int from, int to, time_t published, time_t now);
 static void seen_free(struct seen *s);
 static void tmp_make(struct tmp *t);
 static void tmp_remove(struct tmp *t);
 static long long sql_int(const char *path, const char *sql);
 static char *slurp(const char *path, size_t *len);
+static int recent_cb(void *arg, const struct store_entry *e);
+static int count_cb(void *arg, const struct store_entry *e);
+static void v1_insert(sqlite3 *db, const char *feed, const struct item *it, time_t now);
 
 /* An item with the given fields (NULL: absent). */
 static struct item *
@@ -89,6 +101,17 @@ collect_cb(void *arg, const struct store_entry *e)
 	s->published[i] = e->item->published;
 	s->ncat[i] = e->item->ncategories;
 	s->nenc[i] = e->item->nenclosures;
+	s->item_id[i] = e->item_id;
+	s->story[i] = e->story;
+	{
+		char buf[256] = "";
+		for (size_t j = 0; j < e->ntopics; j++) {
+			if (j > 0)
+				strcat(buf, ",");
+			strcat(buf, e->topics[j]);
+		}
+		s->topics[i] = strdup(buf);
+	}
 	s->n++;
 	return s->stop_after != 0 && s->n >= s->stop_after;
 }
@@ -104,6 +127,39 @@ walk(struct store *st, time_t since, size_t limit, struct seen *s)
 	assert_int_equal(store_foreach_entry(st, since, limit, collect_cb, s), 0);
 }
 
+/* Walk one topic into s. */
+static void
+walk_topic(struct store *st, const char *topic, time_t since, size_t limit, struct seen *s)
+{
+	memset(s, 0, sizeof *s);
+	assert_int_equal(store_foreach_entry_topic(st, topic, since, limit, collect_cb, s), 0);
+}
+
+/* An item with a URI id, a title and a date (0: none). */
+static struct item *
+mkd(const char *id, const char *title, time_t published)
+{
+	struct item *it = mk(id, NULL, title, title);
+
+	it->published = published;
+	return it;
+}
+
+/* Offer items "tag:FEED,N" for N in [from, to) from feed: all NEW. */
+static void
+offer_many(struct store *st, const char *feed, int from, int to, time_t published, time_t now)
+{
+	for (int i = from; i < to; i++) {
+		char id[64];
+		struct item *it;
+
+		snprintf(id, sizeof id, "tag:%s,%d", feed, i);
+		it = mkd(id, id, published);
+		assert_int_equal(offer(st, feed, it, now), STORE_NEW);
+		item_free(it);
+	}
+}
+
 /* Free what a walk copied. */
 static void
 seen_free(struct seen *s)
@@ -114,6 +170,7 @@ seen_free(struct seen *s)
 		free(s->summary[i]);
 		free(s->feed[i]);
 		free(s->source_title[i]);
+		free(s->topics[i]);
 	}
 	memset(s, 0, sizeof *s);
 }
@@ -515,7 +572,7 @@ test_persistence(void **state)
 	walk(st, 0, 100, &before);
 	store_close(st);
 
-	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 2);
 	st = store_open(t.path, &err);
 	assert_non_null(st);
 	assert_null(err);
@@ -782,6 +839,661 @@ test_update_cross_feed(void **state)
 	store_close(st);
 }
 
+/* The item each offer decided about, whatever the decision. */
+static void
+test_last_item(void **state)
+{
+	char *err = NULL;
+	struct store *st = store_open(":memory:", &err);
+	struct item *a = mkd("tag:l,1", "One", 100);
+	struct item *b = mkd("tag:l,2", "Two", 200);
+	struct seen s = {0};
+	int64_t ida, idb;
+
+	assert_non_null(st);
+	assert_int_equal(store_last_item(st), 0);
+	assert_int_equal(offer(st, "f", a, 1000), STORE_NEW);
+	ida = store_last_item(st);
+	assert_true(ida > 0);
+	assert_int_equal(offer(st, "f", b, 1000), STORE_NEW);
+	idb = store_last_item(st);
+	assert_true(idb > 0 && idb != ida);
+	assert_int_equal(offer(st, "f", a, 1100), STORE_DUPLICATE);
+	assert_int_equal(store_last_item(st), ida);
+	assert_int_equal(offer(st, "g", a, 1200), STORE_DUPLICATE); /* through another feed */
+	assert_int_equal(store_last_item(st), ida);
+	walk(st, 0, 10, &s);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.item_id[0], idb);
+	assert_int_equal(s.item_id[1], ida);
+	assert_int_equal(s.story[0], 0);
+	assert_string_equal(s.topics[0], "");
+	seen_free(&s);
+	item_free(a);
+	item_free(b);
+	store_close(st);
+}
+
+/* Topics: set in the given order without repeats, replaced, walked per
+ * topic newest first with limit and since, following an update's new
+ * date; an unknown item is refused. */
+static void
+test_topics(void **state)
+{
+	char *err = NULL;
+	struct store *st = store_open(":memory:", &err);
+	struct item *t1 = mkd("tag:t,1", "One", 100);
+	struct item *t2 = mkd("tag:t,2", "Two", 200);
+	struct item *t3 = mkd("tag:t,3", "Three", 300);
+	struct item *t1b = mkd("tag:t,1", "One", 400);
+	const char *world_europe[] = {"world", "europe"};
+	const char *world[] = {"world"};
+	const char *sport_world[] = {"sport", "world", NULL, "sport"};
+	const char *asia[] = {"asia"};
+	const char *asia_sport_world[] = {"asia", "sport", "world"};
+	int64_t id1, id2, id3;
+	struct seen s = {0};
+
+	assert_non_null(st);
+	assert_int_equal(offer(st, "f", t1, 1000), STORE_NEW);
+	id1 = store_last_item(st);
+	assert_int_equal(offer(st, "f", t2, 1000), STORE_NEW);
+	id2 = store_last_item(st);
+	assert_int_equal(offer(st, "f", t3, 1000), STORE_NEW);
+	id3 = store_last_item(st);
+	assert_int_equal(store_item_set_topics(st, id1, world_europe, 2), 0);
+	assert_int_equal(store_item_set_topics(st, id2, world, 1), 0);
+	assert_int_equal(store_item_set_topics(st, id3, sport_world, 4), 0);
+
+	walk_topic(st, "world", 0, 10, &s);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.entry_id[0], "tag:t,3");
+	assert_string_equal(s.entry_id[1], "tag:t,2");
+	assert_string_equal(s.entry_id[2], "tag:t,1");
+	assert_string_equal(s.topics[0], "sport,world");
+	assert_string_equal(s.topics[2], "world,europe");
+	assert_int_equal(s.item_id[2], id1);
+	seen_free(&s);
+	walk_topic(st, "europe", 0, 10, &s);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.entry_id[0], "tag:t,1");
+	seen_free(&s);
+	walk_topic(st, "nothing", 0, 10, &s);
+	assert_int_equal(s.n, 0);
+	walk_topic(st, NULL, 0, 10, &s); /* NULL: every item */
+	assert_int_equal(s.n, 3);
+	seen_free(&s);
+	walk_topic(st, "world", 0, 2, &s);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.entry_id[1], "tag:t,2");
+	seen_free(&s);
+	walk_topic(st, "world", 150, 10, &s);
+	assert_int_equal(s.n, 2);
+	seen_free(&s);
+	walk_topic(st, "world", 0, 0, &s);
+	assert_int_equal(s.n, 0);
+
+	/* Replace and clear. */
+	assert_int_equal(store_item_set_topics(st, id1, asia, 1), 0);
+	assert_int_equal(store_item_set_topics(st, id2, NULL, 0), 0);
+	walk_topic(st, "world", 0, 10, &s);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.entry_id[0], "tag:t,3");
+	seen_free(&s);
+	walk_topic(st, "europe", 0, 10, &s);
+	assert_int_equal(s.n, 0);
+	walk(st, 0, 10, &s);
+	assert_string_equal(s.topics[0], "sport,world");
+	assert_string_equal(s.topics[1], "");
+	assert_string_equal(s.topics[2], "asia");
+	seen_free(&s);
+
+	/* An update that moves the date moves the item in its topics. */
+	assert_int_equal(store_item_set_topics(st, id3, asia_sport_world, 3), 0);
+	walk_topic(st, "asia", 0, 10, &s);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.entry_id[0], "tag:t,3");
+	seen_free(&s);
+	free(t1b->summary);
+	t1b->summary = strdup("One, revised");
+	assert_int_equal(offer(st, "f", t1b, 2000), STORE_UPDATE);
+	walk_topic(st, "asia", 0, 10, &s);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.entry_id[0], "tag:t,1");
+	assert_string_equal(s.entry_id[1], "tag:t,3");
+	seen_free(&s);
+	walk_topic(st, "asia", 350, 10, &s);
+	assert_int_equal(s.n, 1);
+	seen_free(&s);
+
+	assert_int_equal(store_item_set_topics(st, 9999, world, 1), -1);
+	assert_int_equal(store_item_set_topics(st, 0, NULL, 0), -1);
+	item_free(t1);
+	item_free(t2);
+	item_free(t3);
+	item_free(t1b);
+	store_close(st);
+}
+
+/* Stories are item keys; every walk reports them; unknown items refused. */
+static void
+test_story(void **state)
+{
+	struct tmp t;
+	char *err = NULL;
+	struct store *st;
+	struct item *a = mkd("tag:s,1", "Quake hits city", 100);
+	struct item *b = mkd("tag:s,2", "City hit by quake", 200);
+	struct seen s = {0};
+	int64_t ida, idb;
+
+	tmp_make(&t);
+	st = store_open(t.path, &err);
+	assert_non_null(st);
+	assert_int_equal(offer(st, "f", a, 1000), STORE_NEW);
+	ida = store_last_item(st);
+	assert_int_equal(offer(st, "g", b, 1000), STORE_NEW);
+	idb = store_last_item(st);
+	assert_int_equal(store_item_set_story(st, ida, ida), 0);
+	assert_int_equal(store_item_set_story(st, idb, ida), 0);
+	assert_int_equal(store_item_set_story(st, 424242, ida), -1);
+	store_close(st);
+	st = store_open(t.path, &err); /* and they persist */
+	assert_non_null(st);
+	walk(st, 0, 10, &s);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.item_id[0], idb);
+	assert_int_equal(s.story[0], ida);
+	assert_int_equal(s.story[1], ida);
+	seen_free(&s);
+	assert_int_equal(store_item_set_story(st, idb, 0), 0);
+	walk(st, 0, 10, &s);
+	assert_int_equal(s.story[0], 0);
+	seen_free(&s);
+	store_close(st);
+	item_free(a);
+	item_free(b);
+	tmp_remove(&t);
+}
+
+/* Only items seen in an active feed are walked (first source or not); the
+ * list is copied; NULL or an empty list means every feed. */
+static void
+test_active_feeds(void **state)
+{
+	char *err = NULL;
+	struct store *st = store_open(":memory:", &err);
+	struct item *shared = mkd("tag:shared,1", "Shared", 50);
+	char n0[8], n1[8];
+	const char *names[2] = {n0, n1};
+	const char *only_c[] = {"c"};
+	const char *topic[] = {"t"};
+	struct seen s = {0};
+
+	assert_non_null(st);
+	offer_many(st, "a", 0, 3, 100, 1000);
+	assert_int_equal(store_item_set_topics(st, store_last_item(st), topic, 1), 0);
+	offer_many(st, "b", 0, 2, 200, 1000);
+	offer_many(st, "c", 0, 2, 300, 1000);
+	assert_int_equal(store_item_set_topics(st, store_last_item(st), topic, 1), 0);
+	assert_int_equal(offer(st, "c", shared, 1000), STORE_NEW);
+	assert_int_equal(offer(st, "a", shared, 1100), STORE_DUPLICATE);
+
+	strcpy(n0, "a");
+	strcpy(n1, "b");
+	assert_int_equal(store_set_active_feeds(st, names, 2), 0);
+	strcpy(n0, "c"); /* the store keeps its own copy */
+	strcpy(n1, "c");
+	walk(st, 0, 100, &s);
+	assert_int_equal(s.n, 6); /* a's 3, b's 2, and the item c shares with a */
+	for (size_t i = 0; i < s.n; i++)
+		assert_true(strcmp(s.feed[i], "c") != 0 || strcmp(s.entry_id[i], "tag:shared,1") == 0);
+	seen_free(&s);
+	walk_topic(st, "t", 0, 100, &s);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.feed[0], "a");
+	seen_free(&s);
+
+	assert_int_equal(store_set_active_feeds(st, only_c, 1), 0);
+	walk(st, 0, 100, &s);
+	assert_int_equal(s.n, 3);
+	seen_free(&s);
+
+	/* Inside a feed's transaction too. */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_set_active_feeds(st, NULL, 0), 0);
+	assert_int_equal(store_commit(st), 0);
+	walk(st, 0, 100, &s);
+	assert_int_equal(s.n, 8);
+	seen_free(&s);
+	assert_int_equal(store_set_active_feeds(st, only_c, 1), 0);
+	assert_int_equal(store_set_active_feeds(st, only_c, 0), 0); /* empty: all */
+	walk(st, 0, 100, &s);
+	assert_int_equal(s.n, 8);
+	seen_free(&s);
+	item_free(shared);
+	store_close(st);
+}
+
+struct recent {
+	struct store *st;
+	size_t n;
+	size_t stop_after;
+	time_t last_seen;
+	int64_t last_id;
+	int64_t first_id;
+	int offer_new; /* offer one new item during the walk */
+};
+
+/* Check the order and write during the walk: topics, story, an offer. */
+static int
+recent_cb(void *arg, const struct store_entry *e)
+{
+	struct recent *r = arg;
+	const char *seen[] = {"seen"};
+
+	if (r->n > 0)
+		assert_true(e->first_seen > r->last_seen || (e->first_seen == r->last_seen && e->item_id > r->last_id));
+	else
+		r->first_id = e->item_id;
+	r->last_seen = e->first_seen;
+	r->last_id = e->item_id;
+	assert_int_equal(store_item_set_topics(r->st, e->item_id, seen, 1), 0);
+	assert_int_equal(store_item_set_story(r->st, e->item_id, r->first_id), 0);
+	if (r->offer_new) {
+		struct item *it = mkd("tag:late,1", "Late", 0);
+		assert_int_equal(offer(r->st, "late", it, 3000), STORE_NEW);
+		item_free(it);
+		r->offer_new = 0;
+	}
+	if (r->n == 0)
+		assert_int_equal(store_foreach_recent(r->st, 0, recent_cb, r), -1); /* no nested walk */
+	r->n++;
+	return r->stop_after != 0 && r->n >= r->stop_after;
+}
+
+/* Count the walk's entries. */
+static int
+count_cb(void *arg, const struct store_entry *e)
+{
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+/* Oldest first by first seen, then key, across batch boundaries inside
+ * one first-seen second; the callback may write; since, stop, filter. */
+static void
+test_recent(void **state)
+{
+	char *err = NULL;
+	struct store *st = store_open(":memory:", &err);
+	struct recent r;
+	const char *none[] = {"none"};
+	size_t n = 0;
+
+	assert_non_null(st);
+	assert_int_equal(store_begin(st), 0);
+	offer_many(st, "x", 0, 300, 0, 2000); /* many in one second */
+	offer_many(st, "y", 0, 300, 100, 1000);
+	offer_many(st, "z", 0, 10, 100, 500);
+	assert_int_equal(store_commit(st), 0);
+
+	memset(&r, 0, sizeof r);
+	r.st = st;
+	r.offer_new = 1;
+	assert_int_equal(store_foreach_recent(st, 1000, recent_cb, &r), 0);
+	assert_int_equal(r.n, 601); /* the item offered during the walk comes last */
+	assert_int_equal(r.last_seen, 3000);
+	assert_int_equal(store_foreach_entry_topic(st, "seen", 0, 10000, count_cb, &n), 0);
+	assert_int_equal(n, 601);
+
+	memset(&r, 0, sizeof r);
+	r.st = st;
+	assert_int_equal(store_foreach_recent(st, 2000, recent_cb, &r), 0);
+	assert_int_equal(r.n, 301);
+	memset(&r, 0, sizeof r);
+	r.st = st;
+	assert_int_equal(store_foreach_recent(st, 0, recent_cb, &r), 0);
+	assert_int_equal(r.n, 611);
+	memset(&r, 0, sizeof r);
+	r.st = st;
+	r.stop_after = 5;
+	assert_int_equal(store_foreach_recent(st, 0, recent_cb, &r), 0);
+	assert_int_equal(r.n, 5);
+	n = 0;
+	assert_int_equal(store_foreach_recent(st, 3001, count_cb, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_set_active_feeds(st, none, 1), 0);
+	assert_int_equal(store_foreach_recent(st, 0, count_cb, &n), 0);
+	assert_int_equal(n, 0);
+	store_close(st);
+}
+
+/* Retention. Items whose date and first-seen time are both older than
+ * `before` go, with their enclosures, sources and topics; then inactive
+ * feeds without items. An old item a feed re-sends while it is still
+ * stored (within keep) is a DUPLICATE, not NEW; once purged (outside
+ * keep) it is NEW again, with first seen now, so it is not published (its
+ * date is older than max_age) and the next purge keeps it: it is not new
+ * on every poll. A new file gives its freed pages back. */
+static void
+test_purge(void **state)
+{
+	const time_t day = 86400, now = 1000 * 86400, before = now - 90 * 86400;
+	struct tmp t;
+	char *err = NULL;
+	struct store *st;
+	struct item *old0 = NULL;
+	struct item *late = mkd("tag:late,1", "Old news, seen late", now - 200 * day);
+	struct item *undated = mkd("undated-1", "No date", 0);
+	const char *topics[] = {"world", "europe"};
+	const char *active[] = {"r", "late"};
+	struct seen s = {0};
+	size_t purged = 99;
+
+	tmp_make(&t);
+	st = store_open(t.path, &err);
+	assert_non_null(st);
+	assert_int_equal(sql_int(t.path, "PRAGMA auto_vacuum"), 2); /* INCREMENTAL */
+	assert_int_equal(store_begin(st), 0);
+	for (int i = 0; i < 300; i++) {
+		char id[32], big[2048];
+		struct item *it;
+
+		snprintf(id, sizeof id, "tag:o,%d", i);
+		memset(big, 'x', sizeof big - 1);
+		big[sizeof big - 1] = '\0';
+		it = mkd(id, id, now - 200 * day);
+		free(it->summary);
+		it->summary = strdup(big);
+		item_add_category(it, "c");
+		item_add_enclosure(it, "https://o.example/a.mp3", "audio/mpeg", 1);
+		assert_int_equal(offer(st, "o", it, now - 200 * day), STORE_NEW);
+		assert_int_equal(store_item_set_topics(st, store_last_item(st), topics, 2), 0);
+		if (i == 1)
+			assert_int_equal(offer(st, "p", it, now - 199 * day), STORE_DUPLICATE);
+		if (i == 0)
+			old0 = it;
+		else
+			item_free(it);
+	}
+	assert_int_equal(offer(st, "u", undated, now - 100 * day), STORE_NEW); /* dated by first seen */
+	assert_int_equal(store_commit(st), 0);
+	offer_many(st, "r", 0, 5, now - day, now - day);
+	assert_int_equal(offer(st, "late", late, now - day), STORE_NEW);
+	assert_int_equal(sql_int(t.path, "SELECT count(*) FROM item_sources"), 1);
+
+	/* Within keep: still known. */
+	assert_int_equal(offer(st, "o", old0, now), STORE_DUPLICATE);
+	store_begin(st);
+	assert_int_equal(store_purge(st, before, &purged), -1); /* not inside a feed's transaction */
+	store_rollback(st);
+	assert_int_equal(store_purge(st, before, &purged), 0);
+	assert_int_equal(purged, 301);
+	walk(st, 0, 100, &s);
+	assert_int_equal(s.n, 6);
+	seen_free(&s);
+	assert_int_equal(sql_int(t.path, "SELECT count(*) FROM enclosures"), 0);
+	assert_int_equal(sql_int(t.path, "SELECT count(*) FROM item_topics"), 0);
+	assert_int_equal(sql_int(t.path, "SELECT count(*) FROM item_sources"), 0);
+	assert_int_equal(sql_int(t.path, "PRAGMA freelist_count"), 0);
+	/* Every feed is active: no feed row goes. */
+	assert_int_equal(sql_int(t.path, "SELECT count(*) FROM feeds"), 5);
+	assert_int_equal(store_purge(st, before, NULL), 0);
+	assert_int_equal(store_set_active_feeds(st, active, 2), 0);
+	assert_int_equal(store_purge(st, before, &purged), 0);
+	assert_int_equal(purged, 0);
+	assert_int_equal(sql_int(t.path, "SELECT count(*) FROM feeds"), 2); /* o, p, u went */
+
+	/* Outside keep: new again, but not published and not purged next. */
+	assert_int_equal(store_set_active_feeds(st, NULL, 0), 0);
+	assert_int_equal(offer(st, "o", old0, now), STORE_NEW);
+	walk(st, now - 14 * day, 100, &s); /* max_age 14d: r's 5 (late is dated too long ago) */
+	assert_int_equal(s.n, 5);
+	for (size_t i = 0; i < s.n; i++)
+		assert_string_not_equal(s.entry_id[i], "tag:o,0");
+	seen_free(&s);
+	assert_int_equal(store_purge(st, before, &purged), 0);
+	assert_int_equal(purged, 0);
+	assert_int_equal(offer(st, "o", old0, now + day), STORE_DUPLICATE);
+	/* Everything older than a later cut-off. */
+	assert_int_equal(store_purge(st, now + 2 * day, &purged), 0);
+	assert_int_equal(purged, 7);
+	store_close(st);
+	assert_int_equal(sql_int(t.path, "SELECT count(*) FROM items"), 0);
+	item_free(old0);
+	item_free(late);
+	item_free(undated);
+	tmp_remove(&t);
+}
+
+/* Health round trip, a missing feed, and no effect on the validators. */
+static void
+test_health(void **state)
+{
+	char *err = NULL, *error = NULL, *etag = NULL, *lm = NULL;
+	struct store *st = store_open(":memory:", &err);
+	struct store_health h, got;
+
+	assert_non_null(st);
+	memset(&got, 0xff, sizeof got);
+	assert_int_equal(store_feed_load_health(st, "f", &got, &error), 0);
+	assert_null(error);
+	assert_null(got.last_error);
+	assert_int_equal(got.failures, 0);
+
+	assert_int_equal(store_feed_set_validators(st, "f", "https://f.example/rss", "\"e\"", NULL), 0);
+	memset(&h, 0, sizeof h);
+	h.last_attempt = 1000;
+	h.last_success = 900;
+	h.next_due = 2800;
+	h.last_status = 503;
+	h.last_error = "HTTP 503";
+	h.failures = 3;
+	h.bytes = 5000000000LL;
+	h.items = 42;
+	h.n304 = 17;
+	assert_int_equal(store_feed_save_health(st, "f", &h), 0);
+	assert_int_equal(store_feed_load_health(st, "f", &got, &error), 1);
+	assert_int_equal(got.last_attempt, 1000);
+	assert_int_equal(got.last_success, 900);
+	assert_int_equal(got.next_due, 2800);
+	assert_int_equal(got.last_status, 503);
+	assert_string_equal(error, "HTTP 503");
+	assert_ptr_equal(got.last_error, error);
+	assert_int_equal(got.failures, 3);
+	assert_int_equal(got.bytes, 5000000000LL);
+	assert_int_equal(got.items, 42);
+	assert_int_equal(got.n304, 17);
+	free(error);
+	h.last_error = NULL;
+	h.failures = 0;
+	assert_int_equal(store_feed_save_health(st, "f", &h), 0);
+	assert_int_equal(store_feed_load_health(st, "f", &got, &error), 1);
+	assert_null(error);
+	assert_int_equal(got.failures, 0);
+	assert_int_equal(store_feed_get_validators(st, "f", &etag, &lm), 0);
+	assert_string_equal(etag, "\"e\"");
+	free(etag);
+	/* A feed known only by its health. */
+	assert_int_equal(store_feed_save_health(st, "g", &h), 0);
+	assert_int_equal(store_feed_load_health(st, "g", &got, &error), 1);
+	store_close(st);
+}
+
+/* Validators belong to the URL they were saved for. */
+static void
+test_validators_for(void **state)
+{
+	char *err = NULL, *etag = NULL, *lm = NULL;
+	struct store *st = store_open(":memory:", &err);
+
+	assert_non_null(st);
+	assert_int_equal(store_feed_set_validators(st, "f", "https://a.example/rss", "\"1\"", "Mon"), 0);
+	assert_int_equal(store_feed_get_validators_for(st, "f", "https://a.example/rss", &etag, &lm), 0);
+	assert_string_equal(etag, "\"1\"");
+	assert_string_equal(lm, "Mon");
+	free(etag);
+	free(lm);
+	assert_int_equal(store_feed_get_validators_for(st, "f", "https://b.example/rss", &etag, &lm), 0);
+	assert_null(etag);
+	assert_null(lm);
+	assert_int_equal(store_feed_get_validators_for(st, "f", NULL, &etag, &lm), 0);
+	assert_string_equal(etag, "\"1\"");
+	free(etag);
+	free(lm);
+	/* Saved without a URL: they belong to none. */
+	assert_int_equal(store_feed_set_validators(st, "g", NULL, "\"2\"", NULL), 0);
+	assert_int_equal(store_feed_get_validators_for(st, "g", "https://g.example/", &etag, &lm), 0);
+	assert_null(etag);
+	assert_int_equal(store_feed_get_validators(st, "g", &etag, &lm), 0);
+	assert_string_equal(etag, "\"2\"");
+	free(etag);
+	assert_int_equal(store_feed_get_validators_for(st, "unknown", "https://u.example/", &etag, &lm), 0);
+	assert_null(etag);
+	assert_null(lm);
+	store_close(st);
+}
+
+/* Schema version 1, verbatim, as the first release created it. */
+static const char v1_schema[] =
+    "CREATE TABLE feeds ("
+    "  name TEXT PRIMARY KEY NOT NULL, url TEXT, current_url TEXT, etag TEXT, last_modified TEXT,"
+    "  title TEXT, link TEXT, feed_id TEXT, updated INTEGER NOT NULL DEFAULT 0,"
+    "  last_attempt INTEGER NOT NULL DEFAULT 0, last_success INTEGER NOT NULL DEFAULT 0,"
+    "  last_status INTEGER NOT NULL DEFAULT 0, last_error TEXT, failures INTEGER NOT NULL DEFAULT 0,"
+    "  next_due INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,"
+    "  items INTEGER NOT NULL DEFAULT 0, n304 INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE items ("
+    "  id INTEGER PRIMARY KEY, identity BLOB NOT NULL UNIQUE, link_hash BLOB,"
+    "  content_hash BLOB NOT NULL, feed TEXT NOT NULL REFERENCES feeds(name),"
+    "  entry_id TEXT NOT NULL UNIQUE, src_id TEXT, id_is_permalink INTEGER NOT NULL DEFAULT 1,"
+    "  title TEXT, link TEXT, summary TEXT, content TEXT, author TEXT, categories TEXT,"
+    "  published INTEGER NOT NULL DEFAULT 0, updated_src INTEGER NOT NULL DEFAULT 0,"
+    "  date_flags INTEGER NOT NULL DEFAULT 0, first_seen INTEGER NOT NULL, updated INTEGER NOT NULL,"
+    "  sort_date INTEGER GENERATED ALWAYS AS"
+    "    (CASE WHEN published > 0 THEN published ELSE first_seen END) VIRTUAL);"
+    "CREATE INDEX items_link ON items(link_hash, feed);"
+    "CREATE INDEX items_feed ON items(feed);"
+    "CREATE INDEX items_date ON items(sort_date DESC, entry_id);"
+    "CREATE TABLE enclosures ("
+    "  item INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE, pos INTEGER NOT NULL,"
+    "  url TEXT NOT NULL, type TEXT, length INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (item, pos)) WITHOUT ROWID;"
+    "CREATE TABLE item_sources ("
+    "  item INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+    "  feed TEXT NOT NULL REFERENCES feeds(name), identity BLOB NOT NULL,"
+    "  first_seen INTEGER NOT NULL, PRIMARY KEY (item, feed)) WITHOUT ROWID;"
+    "CREATE INDEX item_sources_identity ON item_sources(identity);"
+    "CREATE INDEX item_sources_feed ON item_sources(feed);"
+    "PRAGMA user_version = 1;";
+
+/* Insert an item as version 1's store_offer did (no link). */
+static void
+v1_insert(sqlite3 *db, const char *feed, const struct item *it, time_t now)
+{
+	sqlite3_stmt *stmt = NULL;
+	struct item_hash ident, content;
+
+	item_identity_hash(it, feed, &ident);
+	item_content_hash(it, &content);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "INSERT INTO items(identity, content_hash, feed, entry_id, src_id, "
+	                                    "title, summary, categories, published, first_seen, updated) "
+	                                    "VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, 'a\nb', ?7, ?8, ?7)",
+	                                    -1, &stmt, NULL),
+	                 SQLITE_OK);
+	sqlite3_bind_blob(stmt, 1, ident.b, sizeof ident.b, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(stmt, 2, content.b, sizeof content.b, SQLITE_TRANSIENT);
+	sqlite3_bind_text(stmt, 3, feed, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(stmt, 4, it->id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(stmt, 5, it->title, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(stmt, 6, it->summary, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(stmt, 7, (sqlite3_int64)it->published);
+	sqlite3_bind_int64(stmt, 8, (sqlite3_int64)now);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_DONE);
+	sqlite3_finalize(stmt);
+}
+
+/* A version 1 file migrates to version 2 on open and keeps its items,
+ * sources, enclosures and validators: nothing comes back as new. */
+static void
+test_migrate_v1(void **state)
+{
+	struct tmp t;
+	sqlite3 *db = NULL;
+	char *err = NULL, *etag = NULL, *lm = NULL;
+	struct store *st;
+	struct item *a = mkd("tag:m,1", "First", 100);
+	struct item *b = mkd("tag:m,2", "Second", 200);
+	const char *topics[] = {"world"};
+	struct seen s = {0};
+
+	tmp_make(&t);
+	assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, v1_schema, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                              "INSERT INTO feeds(name, url, etag, title) "
+	                              "VALUES ('f', 'https://f.example/rss', '\"v1\"', 'Feed F'), ('g', NULL, NULL, NULL)",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	v1_insert(db, "f", a, 1000);
+	v1_insert(db, "f", b, 3000);
+	assert_int_equal(sqlite3_exec(db,
+	                              "INSERT INTO enclosures(item, pos, url) VALUES (1, 0, 'https://f.example/1.mp3');"
+	                              "INSERT INTO item_sources(item, feed, identity, first_seen) "
+	                              "SELECT 1, 'g', identity, 1100 FROM items WHERE id = 1",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 1);
+
+	st = store_open(t.path, &err);
+	assert_non_null(st);
+	assert_null(err);
+	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(t.path, "PRAGMA auto_vacuum"), 0); /* fixed at creation */
+	walk(st, 0, 10, &s);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.entry_id[0], "tag:m,2");
+	assert_string_equal(s.entry_id[1], "tag:m,1");
+	assert_string_equal(s.source_title[1], "Feed F");
+	assert_int_equal(s.nenc[1], 1);
+	assert_int_equal(s.ncat[1], 2);
+	assert_int_equal(s.story[1], 0);
+	assert_string_equal(s.topics[1], "");
+	seen_free(&s);
+	assert_int_equal(offer(st, "f", a, 5000), STORE_DUPLICATE);
+	assert_int_equal(offer(st, "f", b, 5000), STORE_DUPLICATE);
+	assert_int_equal(offer(st, "g", a, 5000), STORE_DUPLICATE);
+	assert_int_equal(store_feed_get_validators_for(st, "f", "https://f.example/rss", &etag, &lm), 0);
+	assert_string_equal(etag, "\"v1\"");
+	free(etag);
+	free(lm);
+	assert_int_equal(store_item_set_topics(st, store_last_item(st), topics, 1), 0);
+	assert_int_equal(store_item_set_story(st, store_last_item(st), store_last_item(st)), 0);
+	walk_topic(st, "world", 0, 10, &s);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.entry_id[0], "tag:m,1");
+	seen_free(&s);
+	assert_int_equal(store_purge(st, 2000, NULL), 0); /* without incremental_vacuum */
+	walk(st, 0, 10, &s);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.entry_id[0], "tag:m,2");
+	seen_free(&s);
+	store_close(st);
+	st = store_open(t.path, &err); /* already current: nothing to do */
+	assert_non_null(st);
+	store_close(st);
+	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 2);
+	item_free(a);
+	item_free(b);
+	tmp_remove(&t);
+}
+
 /* Run the store tests. */
 int
 main(void)
@@ -800,6 +1512,15 @@ main(void)
 	    cmocka_unit_test(test_foreach_order),
 	    cmocka_unit_test(test_rollback),
 	    cmocka_unit_test(test_refuse_damaged),
+	    cmocka_unit_test(test_last_item),
+	    cmocka_unit_test(test_topics),
+	    cmocka_unit_test(test_story),
+	    cmocka_unit_test(test_active_feeds),
+	    cmocka_unit_test(test_recent),
+	    cmocka_unit_test(test_purge),
+	    cmocka_unit_test(test_health),
+	    cmocka_unit_test(test_validators_for),
+	    cmocka_unit_test(test_migrate_v1),
 	};
 	/* clang-format on */
 
