@@ -21,25 +21,39 @@
  * which leaves "&name;" in the value for parse_attr_decode().
  *
  * Encoding: the first bytes are held back until the XML declaration is
- * complete. A BOM or a declared encoding is left to libxml2; otherwise the
- * HTTP charset given to parser_new() is applied; UTF-16 without a BOM or
- * declaration is recognised by its zero bytes. Leading white space before
- * the declaration is dropped.
+ * complete; then a BOM, else UTF-16/UTF-32 recognised by their zero bytes,
+ * else the declared encoding, else the HTTP charset given to parser_new(),
+ * else UTF-8 decides how bytes are read. libxml2 only ever sees UTF-8
+ * (XML_PARSE_IGNORE_ENC): we decode first. UTF-8 and the 8-bit encodings
+ * documents misdeclare (ISO-8859-1, windows-1252, US-ASCII) go through one
+ * decoder: a valid UTF-8 sequence is read as UTF-8, any other byte as
+ * windows-1252 (so a "latin-1" document that holds UTF-8, and smart quotes
+ * in a "UTF-8" one, both come out right). Other encodings go through iconv
+ * (a byte it cannot read becomes U+FFFD); an unknown name is read as
+ * UTF-8. Characters XML forbids are dropped, and leading white space
+ * before the declaration too. What was repaired is reported by
+ * parser_warning().
  *
  * JSON Feed (a '{' first): json-c's incremental tokener takes the chunks,
  * but json-c builds a tree, so a JSON Feed is held whole (its own, smaller
  * cap) and its items are handed out when the document is complete. Its
  * keys are rows of the same precedence table (namespace NS_JSON).
  *
- * Broken XML: the parse is strict. A fatal error ends it; items handed out
- * before stay, and parser_finish() reports "not well-formed (line N): ...".
- * We do not recover: a push parser cannot re-read the stream, and
- * XML_PARSE_RECOVER from the start would hand out items built from guessed
- * structure without telling which. Issue 4 may add it, flagging the items
- * that follow the first error. */
+ * Broken XML: the first pass is strict. The decoded document is also kept
+ * (up to PARSE_MAX_RECOVER bytes; a larger one is not recovered). On a
+ * well-formedness error the strict pass stops handing out items, the rest
+ * of the input is only kept, and at the end the copy is parsed again with
+ * XML_PARSE_RECOVER (still NONET, never NOENT or DTDLOAD), after a repair
+ * of what breaks feeds most (a bare '&', an undefined entity, "&#X41;", a
+ * reference to a forbidden character, a stray '<'). That pass skips the
+ * items the strict pass handed out and hands out the rest; the result is a
+ * success with parser_warning() "parsed with errors: <first error>". Our
+ * own stops (caps, declarations, not a feed) are never recovered. */
 #include "parse.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <iconv.h>
 #include <json-c/json.h>
 #include <libxml/entities.h>
 #include <libxml/parser.h>
@@ -75,6 +89,17 @@
 #define PARSE_SNIFF_MAX 1024
 /* Bytes handed to libxml2 per call. */
 #define PARSE_CHUNK (64 * 1024)
+/* The decoded document is kept for a recovering pass up to this size;
+ * a larger document that is not well-formed is not recovered. */
+#define PARSE_MAX_RECOVER (16 * 1024 * 1024)
+/* Longest encoding name looked up. */
+#define PARSE_MAX_ENCNAME 40
+
+/* How bytes become UTF-8. */
+enum parse_dec {
+	DEC_UTF8,  /* UTF-8; bytes that are not UTF-8 read as windows-1252 */
+	DEC_ICONV, /* any other encoding, through iconv */
+};
 
 /* Namespaces we know, as small tokens. NS_RSS is also the null namespace
  * outside Atom documents without a namespace. */
@@ -387,7 +412,7 @@ struct parse_capture {
 	const struct parse_source *rows[PARSE_MAX_ROWS];
 	int nrows;
 	struct buf text;
-	struct buf aux; /* CAP_PERSON: email */
+	struct buf aux; /* CAP_PERSON: email; K_URL: an href attribute */
 };
 
 struct parser {
@@ -433,14 +458,52 @@ struct parser {
 	struct json_tokener *jtok;
 	struct json_object *jdoc;
 	size_t json_bytes;
+
+	/* Decoding to UTF-8 before libxml2 sees a byte. */
+	int dec;             /* enum parse_dec */
+	iconv_t cd;          /* DEC_ICONV */
+	char *enc;           /* the encoding read (NULL: UTF-8 by default) */
+	int lead;            /* nothing but white space decoded yet */
+	struct buf pend;     /* undecoded bytes held over to the next push */
+	struct buf out;      /* decoded bytes of one slice */
+	size_t n_utf8_in_8bit; /* UTF-8 sequences in a document declared 8-bit */
+	size_t n_cp1252;     /* bytes of a UTF-8 document read as windows-1252 */
+	size_t n_invalid;    /* bytes the declared encoding could not read */
+	size_t n_forbidden;  /* characters XML forbids, dropped */
+	int enc_unknown;     /* the declared encoding is unknown: read as UTF-8 */
+
+	/* Recovery: the decoded document, while it is within PARSE_MAX_RECOVER. */
+	struct buf raw;
+	int raw_dropped;
+	int collecting; /* the strict pass stopped: later bytes are only kept */
+	int recovering; /* the second, recovering pass is running */
+	size_t skip;    /* items the strict pass handed out */
+	size_t seen;    /* items complete in this pass */
+	char *recovered_from; /* the strict pass's error, once recovered */
+	char *warning;
 };
 
 static void parse_fail(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int parse_start_xml(struct parser *p);
+static int parse_new_ctxt(struct parser *p, int recover);
+static void parse_choose_encoding(struct parser *p, const unsigned char *u, size_t len, size_t *skip);
+static char *parse_declared_encoding(const unsigned char *u, size_t len);
+static int parse_is_8bit(const char *name);
+static int parse_input(struct parser *p, const char *data, size_t len, int last);
+static void parse_decode_mixed(struct parser *p, const unsigned char *s, size_t len, int last, int trusted);
+static void parse_decode_iconv(struct parser *p, const char *s, size_t len, int last);
+static int parse_utf8_seq(const unsigned char *s, size_t len, unsigned *cp);
+static void parse_emit(struct parser *p, unsigned cp);
+static int parse_xml_bytes(struct parser *p, const char *data, size_t len);
+static int parse_recover(struct parser *p);
+static void parse_reset(struct parser *p);
+static void parse_repair(struct parser *p, const char *s, size_t len);
+static size_t parse_repair_ref(const char *s, size_t len, struct buf *b);
+static int parse_repair_flush(struct parser *p, struct buf *b, int force);
+static void parse_warn(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void parse_make_warning(struct parser *p);
 static int parse_sniff_ready(const struct buf *head);
 static const unsigned char *parse_find(const void *hay, size_t len, const char *needle);
-static const char *parse_sniff_encoding(const char *s, size_t len, size_t *skip);
-static int parse_feed_bytes(struct parser *p, const char *data, size_t len);
 static void parse_chunk(struct parser *p, const char *data, size_t len, int terminate);
 static int parse_check(struct parser *p);
 static int parse_ns_token(const struct parser *p, const xmlChar *uri, const xmlChar *prefix);
@@ -512,6 +575,11 @@ parser_new(const char *base_url, const char *charset, parse_item_fn fn, void *ar
 	buf_init(&p->head);
 	buf_init(&p->cap.text);
 	buf_init(&p->cap.aux);
+	buf_init(&p->pend);
+	buf_init(&p->out);
+	buf_init(&p->raw);
+	p->cd = (iconv_t)-1;
+	p->lead = 1;
 	for (int i = 0; i < F_MAX; i++)
 		p->feed_prio[i] = INT_MAX;
 	return p;
@@ -551,7 +619,7 @@ parser_push(struct parser *p, const char *data, size_t len)
 	}
 	if (p->json)
 		return parse_json_bytes(p, data, len);
-	return parse_feed_bytes(p, data, len);
+	return parse_input(p, data, len, 0);
 }
 
 /* Whether enough of the document's start is held to choose its encoding. */
@@ -567,9 +635,8 @@ parse_sniff_ready(const struct buf *head)
 		i = 3;
 	else if ((n >= 2 && ((s[0] == 0xFE && s[1] == 0xFF) || (s[0] == 0xFF && s[1] == 0xFE))) ||
 	         (n >= 1 && s[0] == 0) || (n >= 2 && s[1] == 0))
-		/* UTF-16 or UTF-32: libxml2 2.9 switches encodings reliably
-		 * only when its first chunk holds the whole declaration. */
-		return 0;
+		/* UTF-16 or UTF-32: four bytes tell which. */
+		return n >= 4;
 	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
 		i++;
 	if (n - i < 5)
@@ -593,46 +660,164 @@ parse_find(const void *hay, size_t len, const char *needle)
 	return NULL;
 }
 
-/* Choose the encoding to force (NULL: let libxml2 decide) and how many
- * leading bytes to drop. */
-static const char *
-parse_sniff_encoding(const char *s, size_t len, size_t *skip)
+/* The encoding named by an XML declaration at the start of u (after a
+ * UTF-8 BOM and white space), or NULL. */
+static char *
+parse_declared_encoding(const unsigned char *u, size_t len)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0;
+	const unsigned char *end, *e;
+	size_t i = 0, n = 0;
+	unsigned char q;
 
-	*skip = 0;
-	if (len >= 2 && ((u[0] == 0xFE && u[1] == 0xFF) || (u[0] == 0xFF && u[1] == 0xFE)))
-		return NULL;
-	if (len >= 4 && u[0] == 0 && u[1] == '<' && u[2] == 0 && u[3] != '?')
-		return "UTF-16BE";
-	if (len >= 4 && u[0] == '<' && u[1] == 0 && u[2] != '?' && u[3] == 0)
-		return "UTF-16LE";
-	if (len >= 1 && u[0] == 0)
-		return NULL;
 	if (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF)
 		i = 3;
 	while (i < len && (u[i] == ' ' || u[i] == '\t' || u[i] == '\r' || u[i] == '\n'))
 		i++;
-	/* A UTF-8 BOM and white space before the declaration are dropped;
-	 * the BOM still means UTF-8, whatever the HTTP charset says. */
-	*skip = i;
-	if (len - i >= 5 && memcmp(u + i, "<?xml", 5) == 0) {
-		const unsigned char *end = parse_find(u + i, len - i, "?>");
-		if (end != NULL && parse_find(u + i, (size_t)(end - (u + i)), "encoding") != NULL)
-			return NULL;
+	if (len - i < 5 || memcmp(u + i, "<?xml", 5) != 0)
+		return NULL;
+	end = parse_find(u + i, len - i, "?>");
+	if (end == NULL || (e = parse_find(u + i, (size_t)(end - (u + i)), "encoding")) == NULL)
+		return NULL;
+	e += 8;
+	while (e < end && (*e == ' ' || *e == '\t' || *e == '\r' || *e == '\n'))
+		e++;
+	if (e >= end || *e++ != '=')
+		return NULL;
+	while (e < end && (*e == ' ' || *e == '\t' || *e == '\r' || *e == '\n'))
+		e++;
+	if (e >= end || (*e != '"' && *e != '\''))
+		return NULL;
+	q = *e++;
+	while (e + n < end && e[n] != q)
+		n++;
+	if (e + n >= end)
+		return NULL;
+	return parse_trim(xstrndup((const char *)e, n));
+}
+
+/* Whether an encoding name is UTF-8's or one of the 8-bit encodings that
+ * documents declare when they hold windows-1252 or UTF-8 (1), or UTF-8
+ * itself (2). */
+static int
+parse_is_8bit(const char *name)
+{
+	static const char *const eight[] = {
+	    "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1",  "l1",
+	    "windows-1252", "cp1252", "x-cp1252", "us-ascii", "ascii", "ansi_x3.4-1968",
+	};
+
+	if (strcasecmp(name, "utf-8") == 0 || strcasecmp(name, "utf8") == 0)
+		return 2;
+	for (size_t i = 0; i < sizeof eight / sizeof eight[0]; i++)
+		if (strcasecmp(name, eight[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Choose how the document's bytes become UTF-8: a BOM, else UTF-16 or
+ * UTF-32 recognised by their zero bytes, else the XML declaration, else
+ * the HTTP charset, else UTF-8. UTF-8 and the 8-bit encodings documents
+ * misdeclare go through our own decoder, anything else through iconv; an
+ * unknown name is read as UTF-8. Sets how many leading bytes (a BOM) to
+ * skip. */
+static void
+parse_choose_encoding(struct parser *p, const unsigned char *u, size_t len, size_t *skip)
+{
+	const char *wide = NULL;
+	char *name = NULL;
+	int kind;
+
+	*skip = 0;
+	p->dec = DEC_UTF8;
+	if (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) {
+		*skip = 3;
+		return;
 	}
-	if (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF)
-		return "UTF-8";
-	return "";
+	if (len >= 4 && u[0] == 0xFF && u[1] == 0xFE && u[2] == 0 && u[3] == 0)
+		wide = "UTF-32LE", *skip = 4;
+	else if (len >= 4 && u[0] == 0 && u[1] == 0 && u[2] == 0xFE && u[3] == 0xFF)
+		wide = "UTF-32BE", *skip = 4;
+	else if (len >= 2 && u[0] == 0xFE && u[1] == 0xFF)
+		wide = "UTF-16BE", *skip = 2;
+	else if (len >= 2 && u[0] == 0xFF && u[1] == 0xFE)
+		wide = "UTF-16LE", *skip = 2;
+	else if (len >= 4 && u[0] == 0 && u[1] == 0 && u[2] == 0 && u[3] != 0)
+		wide = "UTF-32BE";
+	else if (len >= 4 && u[0] != 0 && u[1] == 0 && u[2] == 0 && u[3] == 0)
+		wide = "UTF-32LE";
+	else if (len >= 2 && u[0] == 0 && u[1] != 0)
+		wide = "UTF-16BE";
+	else if (len >= 2 && u[0] != 0 && u[1] == 0)
+		wide = "UTF-16LE";
+	if (wide != NULL) {
+		name = xstrdup(wide);
+	} else {
+		name = parse_declared_encoding(u, len);
+		/* A wide encoding declared in ASCII bytes is a wrong label. */
+		if (name != NULL && (strncasecmp(name, "utf-16", 6) == 0 || strncasecmp(name, "utf-32", 6) == 0 ||
+		                     strncasecmp(name, "ucs-", 4) == 0 || strncasecmp(name, "utf16", 5) == 0 ||
+		                     strncasecmp(name, "utf32", 5) == 0 || *name == '\0')) {
+			free(name);
+			name = NULL;
+		}
+		if (name == NULL && p->charset != NULL && strncasecmp(p->charset, "utf-16", 6) != 0 &&
+		    strncasecmp(p->charset, "utf-32", 6) != 0)
+			name = xstrdup(p->charset);
+	}
+	if (name == NULL)
+		return;
+	p->enc = name;
+	kind = parse_is_8bit(name);
+	if (kind != 0)
+		return;
+	if (strlen(name) <= PARSE_MAX_ENCNAME && strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	                                                      "0123456789._:-") == strlen(name)) {
+		p->cd = iconv_open("UTF-8", name);
+		if (p->cd != (iconv_t)-1) {
+			p->dec = DEC_ICONV;
+			return;
+		}
+	}
+	p->enc_unknown = 1;
+}
+
+/* Create the libxml2 context (strict, or recovering for the second pass).
+ * The input is always UTF-8 by then, so the document's own encoding
+ * declaration is ignored. */
+static int
+parse_new_ctxt(struct parser *p, int recover)
+{
+	xmlSAXHandler sax;
+	int options = XML_PARSE_NONET | XML_PARSE_IGNORE_ENC;
+
+	memset(&sax, 0, sizeof sax);
+	sax.initialized = XML_SAX2_MAGIC;
+	sax.startElementNs = parse_sax_start;
+	sax.endElementNs = parse_sax_end;
+	sax.characters = parse_sax_characters;
+	sax.cdataBlock = parse_sax_characters;
+	sax.ignorableWhitespace = parse_sax_characters;
+	sax.getEntity = parse_sax_get_entity;
+	sax.entityDecl = parse_sax_entity_decl;
+	sax.unparsedEntityDecl = parse_sax_unparsed_entity_decl;
+	sax.attributeDecl = parse_sax_attribute_decl;
+	sax.resolveEntity = parse_sax_resolve_entity;
+	sax.serror = parse_sax_error;
+	p->ctxt = xmlCreatePushParserCtxt(&sax, p, NULL, 0, NULL);
+	if (p->ctxt == NULL) {
+		parse_fail(p, "cannot create an XML parser");
+		return -1;
+	}
+	if (recover)
+		options |= XML_PARSE_RECOVER;
+	xmlCtxtUseOptions(p->ctxt, options);
+	return 0;
 }
 
 /* Create the libxml2 context and feed it the held-back bytes. */
 static int
 parse_start_xml(struct parser *p)
 {
-	xmlSAXHandler sax;
-	const char *enc;
 	size_t skip = 0, first = 0;
 	int rc;
 
@@ -659,49 +844,50 @@ parse_start_xml(struct parser *p)
 			return 0;
 		}
 	}
-	memset(&sax, 0, sizeof sax);
-	sax.initialized = XML_SAX2_MAGIC;
-	sax.startElementNs = parse_sax_start;
-	sax.endElementNs = parse_sax_end;
-	sax.characters = parse_sax_characters;
-	sax.cdataBlock = parse_sax_characters;
-	sax.ignorableWhitespace = parse_sax_characters;
-	sax.getEntity = parse_sax_get_entity;
-	sax.entityDecl = parse_sax_entity_decl;
-	sax.unparsedEntityDecl = parse_sax_unparsed_entity_decl;
-	sax.attributeDecl = parse_sax_attribute_decl;
-	sax.resolveEntity = parse_sax_resolve_entity;
-	sax.serror = parse_sax_error;
-	p->ctxt = xmlCreatePushParserCtxt(&sax, p, NULL, 0, NULL);
-	if (p->ctxt == NULL) {
-		parse_fail(p, "cannot create an XML parser");
+	parse_choose_encoding(p, (const unsigned char *)(p->head.data != NULL ? p->head.data : ""), p->head.len,
+	                      &skip);
+	if (parse_new_ctxt(p, 0) < 0)
 		return -1;
-	}
-	xmlCtxtUseOptions(p->ctxt, XML_PARSE_NONET);
-
-	enc = parse_sniff_encoding(p->head.data != NULL ? p->head.data : "", p->head.len, &skip);
-	if (enc != NULL && *enc == '\0')
-		enc = p->charset;
-	if (enc != NULL && strcasecmp(enc, "utf-8") != 0 && strcasecmp(enc, "utf8") != 0) {
-		xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(enc);
-		if (h != NULL)
-			xmlSwitchToEncoding(p->ctxt, h);
-	}
 	rc = 0;
 	if (p->head.len > skip)
-		rc = parse_feed_bytes(p, p->head.data + skip, p->head.len - skip);
+		rc = parse_input(p, p->head.data + skip, p->head.len - skip, 0);
 	buf_free(&p->head);
 	return rc;
 }
 
-/* Hand bytes to libxml2 in bounded pieces. */
+/* Decode bytes to UTF-8 in bounded slices and hand them to libxml2; last:
+ * the end of input (bytes held over are decoded as they are). */
 static int
-parse_feed_bytes(struct parser *p, const char *data, size_t len)
+parse_input(struct parser *p, const char *data, size_t len, int last)
 {
 	do {
 		size_t n = len < PARSE_CHUNK ? len : PARSE_CHUNK;
-		parse_chunk(p, data, n, 0);
-		if (parse_check(p) < 0)
+		const char *s = data;
+		size_t slen = n;
+
+		buf_reset(&p->out);
+		if (p->pend.len > 0) {
+			/* A character split between pushes: join the pieces. */
+			buf_append(&p->pend, data, n);
+			s = p->pend.data;
+			slen = p->pend.len;
+			p->pend.len = 0;
+		}
+		/* The decoders may refill pend from s; decode from a copy. */
+		if (s == p->pend.data) {
+			char *copy = xmalloc(slen);
+			memcpy(copy, s, slen);
+			if (p->dec == DEC_ICONV)
+				parse_decode_iconv(p, copy, slen, last && n == len);
+			else
+				parse_decode_mixed(p, (const unsigned char *)copy, slen, last && n == len, 0);
+			free(copy);
+		} else if (p->dec == DEC_ICONV) {
+			parse_decode_iconv(p, s, slen, last && n == len);
+		} else {
+			parse_decode_mixed(p, (const unsigned char *)s, slen, last && n == len, 0);
+		}
+		if (p->out.len > 0 && parse_xml_bytes(p, p->out.data, p->out.len) < 0)
 			return -1;
 		data += n;
 		len -= n;
@@ -709,9 +895,174 @@ parse_feed_bytes(struct parser *p, const char *data, size_t len)
 	return 0;
 }
 
-/* One xmlParseChunk() call. Errors raised without a parser context (the
- * encoding converters') would go to libxml2's thread-wide handler and on
- * to stderr, so those handlers point at this parser during the call only. */
+/* Length of the valid UTF-8 sequence at s, with its code point; 0 when it
+ * is not valid UTF-8, -1 when it is a valid start cut short by len. */
+static int
+parse_utf8_seq(const unsigned char *s, size_t len, unsigned *cp)
+{
+	unsigned c = s[0], min;
+	int n;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2, c &= 0x1F, min = 0x80;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3, c &= 0x0F, min = 0x800;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4, c &= 0x07, min = 0x10000;
+	else
+		return 0;
+	for (int i = 1; i < n; i++) {
+		if ((size_t)i >= len)
+			return -1;
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3F);
+		/* Reject overlong forms and surrogates as early as possible. */
+		if (i == 1 && ((n == 3 && c < 0x20) || (n == 3 && c >= 0x360 && c < 0x380) ||
+		               (n == 4 && c < 0x10) || (n == 4 && c > 0x10F)))
+			return 0;
+	}
+	if (c < min || (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF)
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* Append one decoded character to p->out, dropping what XML forbids and
+ * the white space (and BOM) before the document's first character. */
+static void
+parse_emit(struct parser *p, unsigned cp)
+{
+	char u[4];
+	size_t n;
+
+	if (p->lead) {
+		if (cp == ' ' || cp == '\t' || cp == '\r' || cp == '\n' || cp == 0xFEFF)
+			return;
+		p->lead = 0;
+	}
+	n = parse_utf8_put(cp, u);
+	if (n == 0) {
+		p->n_forbidden++;
+		return;
+	}
+	buf_append(&p->out, u, n);
+}
+
+/* UTF-8 with repairs, into p->out: valid sequences are kept (counted when
+ * the document declared an 8-bit encoding), any other byte is read as
+ * windows-1252 (which ISO-8859-1 documents really are). trusted: the
+ * bytes are iconv's output, valid UTF-8, only filtered. A sequence cut by
+ * the end of s waits in p->pend unless this is the last input. */
+static void
+parse_decode_mixed(struct parser *p, const unsigned char *s, size_t len, int last, int trusted)
+{
+	static const unsigned cp1252[32] = {
+	    0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+	    0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD, 0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+	    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178,
+	};
+	int eight = p->enc != NULL && parse_is_8bit(p->enc) == 1;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t run = i;
+		unsigned cp;
+		int n;
+
+		/* Plain ASCII is copied as it is. */
+		if (!p->lead) {
+			while (run < len && ((s[run] >= 0x20 && s[run] < 0x80) || s[run] == '\n' || s[run] == '\t' ||
+			                     s[run] == '\r'))
+				run++;
+			if (run > i) {
+				buf_append(&p->out, (const char *)s + i, run - i);
+				i = run;
+				continue;
+			}
+		}
+		n = parse_utf8_seq(s + i, len - i, &cp);
+		if (n < 0 && !last) {
+			buf_append(&p->pend, (const char *)s + i, len - i);
+			return;
+		}
+		if (n > 0) {
+			if (n > 1 && eight && !trusted)
+				p->n_utf8_in_8bit++;
+			parse_emit(p, cp);
+			i += (size_t)n;
+			continue;
+		}
+		if (!eight && !trusted)
+			p->n_cp1252++;
+		parse_emit(p, s[i] >= 0xA0 ? s[i] : cp1252[s[i] - 0x80]);
+		i++;
+	}
+}
+
+/* Another encoding through iconv, into p->out (filtered like UTF-8). A
+ * byte iconv cannot read becomes U+FFFD; a character cut by the end of s
+ * waits in p->pend unless this is the last input. */
+static void
+parse_decode_iconv(struct parser *p, const char *s, size_t len, int last)
+{
+	char tmp[16384];
+	char *in = (char *)s;
+	size_t inleft = len;
+
+	while (inleft > 0) {
+		char *o = tmp;
+		size_t oleft = sizeof tmp;
+		size_t r = iconv(p->cd, &in, &inleft, &o, &oleft);
+		int e = errno;
+
+		parse_decode_mixed(p, (const unsigned char *)tmp, sizeof tmp - oleft, 1, 1);
+		if (r != (size_t)-1 || e == E2BIG)
+			continue;
+		if (e == EINVAL && !last) {
+			buf_append(&p->pend, in, inleft);
+			break;
+		}
+		/* EILSEQ, or a character cut by the end of input. */
+		p->n_invalid++;
+		parse_emit(p, 0xFFFD);
+		in++;
+		inleft--;
+	}
+	if (last)
+		iconv(p->cd, NULL, NULL, NULL, NULL);
+}
+
+/* Decoded bytes: keep them for a recovering pass while they fit, and
+ * hand them to libxml2. */
+static int
+parse_xml_bytes(struct parser *p, const char *data, size_t len)
+{
+	if (!p->raw_dropped && !p->recovering) {
+		if (p->raw.len + len <= PARSE_MAX_RECOVER) {
+			buf_append(&p->raw, data, len);
+		} else {
+			buf_free(&p->raw);
+			p->raw_dropped = 1;
+			if (p->collecting) {
+				p->failed = 1;
+				return -1;
+			}
+		}
+	}
+	if (p->collecting)
+		return 0;
+	parse_chunk(p, data, len, 0);
+	return parse_check(p);
+}
+
+/* One xmlParseChunk() call. Errors raised without a parser context would
+ * go to libxml2's thread-wide handler and on to stderr, so those handlers
+ * point at this parser during the call only. */
 static void
 parse_chunk(struct parser *p, const char *data, size_t len, int terminate)
 {
@@ -734,10 +1085,266 @@ parse_check(struct parser *p)
 	if (p->failed)
 		return -1;
 	if (p->ctxt != NULL && !p->ctxt->wellFormed && p->ctxt->disableSAX) {
+		/* A well-formedness error: while the document fits in the
+		 * copy, the rest is read for the recovering pass. */
+		if (!p->recovering && !p->raw_dropped) {
+			p->collecting = 1;
+			return 0;
+		}
 		p->failed = 1;
 		return -1;
 	}
 	return 0;
+}
+
+/* Forget what the strict pass built, for the recovering pass; the items it
+ * handed out are counted to be skipped. */
+static void
+parse_reset(struct parser *p)
+{
+	if (p->ctxt->myDoc != NULL)
+		xmlFreeDoc(p->ctxt->myDoc);
+	xmlFreeParserCtxt(p->ctxt);
+	p->ctxt = NULL;
+	for (size_t i = 0; i < p->depth; i++)
+		if (p->stack[i].base_owned)
+			free(p->stack[i].base);
+	p->depth = 0;
+	p->cap.active = 0;
+	item_free(p->item);
+	p->item = NULL;
+	feed_meta_clear(&p->meta);
+	free(p->feed_author);
+	p->feed_author = NULL;
+	for (int i = 0; i < F_MAX; i++)
+		p->feed_prio[i] = INT_MAX;
+	p->format = FEED_FORMAT_UNKNOWN;
+	p->null_ns = NS_RSS;
+	p->seen_root = 0;
+	p->total_text = 0;
+	p->skip = p->nitems;
+	p->seen = 0;
+	p->failed = 0;
+	p->collecting = 0;
+}
+
+/* The strict pass stopped at a well-formedness error: parse the kept copy
+ * again, repaired and with libxml2's recovery, handing out only the items
+ * after those already handed out. Returns 0 when that pass read a feed. */
+static int
+parse_recover(struct parser *p)
+{
+	char *from;
+	int rc = -1, strict_root;
+
+	if (p->raw_dropped || p->raw.len == 0 || p->error != NULL || p->ctxt == NULL)
+		return -1;
+	from = p->seen_root ? xasprintf("not well-formed (line %d): %s", p->xml_error_line,
+	                                p->xml_error != NULL ? p->xml_error : "unknown error")
+	                    : xasprintf("not XML: %s", p->xml_error != NULL ? p->xml_error : "no root element");
+	strict_root = p->seen_root;
+	parse_reset(p);
+	p->recovering = 1;
+	if (parse_new_ctxt(p, 1) == 0) {
+		parse_repair(p, p->raw.data, p->raw.len);
+		if (!p->failed)
+			parse_chunk(p, NULL, 0, 1);
+		/* Our own stops (caps) end the recovery like the strict pass. */
+		if (p->error == NULL && p->seen_root)
+			rc = 0;
+	}
+	buf_free(&p->raw);
+	if (rc == 0) {
+		p->recovered_from = from;
+		p->failed = 0;
+	} else {
+		free(from);
+		p->failed = 1;
+		p->seen_root = p->seen_root || strict_root;
+	}
+	return rc;
+}
+
+/* Push the repaired copy to libxml2: outside comments, CDATA sections and
+ * processing instructions, a bare '&' becomes "&amp;", an undefined entity
+ * its text, "&#X41;" "&#x41;", a reference to a character XML forbids is
+ * dropped, and a '<' that cannot start markup becomes "&lt;". Line
+ * numbers do not change. */
+static void
+parse_repair(struct parser *p, const char *s, size_t len)
+{
+	struct buf b;
+	size_t i = 0, run = 0;
+	char quote = 0;
+	int in_tag = 0;
+
+	buf_init(&b);
+	while (i < len && !p->failed) {
+		const char *close = NULL;
+		char c = s[i];
+
+		if (c == '<' && !in_tag) {
+			if (len - i >= 4 && memcmp(s + i, "<!--", 4) == 0)
+				close = "-->";
+			else if (len - i >= 9 && memcmp(s + i, "<![CDATA[", 9) == 0)
+				close = "]]>";
+			else if (len - i >= 2 && s[i + 1] == '?')
+				close = "?>";
+			if (close != NULL) {
+				const unsigned char *e = parse_find(s + i, len - i, close);
+				size_t n = e != NULL ? (size_t)((const char *)e - (s + i)) + strlen(close) : len - i;
+				buf_append(&b, s + run, i + n - run);
+				i += n;
+				run = i;
+				if (parse_repair_flush(p, &b, 0) < 0)
+					break;
+				continue;
+			}
+			if (i + 1 < len && (isalpha((unsigned char)s[i + 1]) || s[i + 1] == '_' || s[i + 1] == ':' ||
+			                    s[i + 1] == '/' || s[i + 1] == '!' || (unsigned char)s[i + 1] >= 0x80)) {
+				in_tag = 1;
+				i++;
+				continue;
+			}
+			buf_append(&b, s + run, i - run);
+			buf_puts(&b, "&lt;");
+			run = ++i;
+			continue;
+		}
+		if (in_tag) {
+			if (quote != 0 && c == quote)
+				quote = 0;
+			else if (quote == 0 && (c == '"' || c == '\''))
+				quote = c;
+			else if (quote == 0 && c == '>')
+				in_tag = 0;
+			else if (quote != 0 && c == '<') {
+				buf_append(&b, s + run, i - run);
+				buf_puts(&b, "&lt;");
+				run = ++i;
+				continue;
+			}
+		}
+		if (c == '&' && (!in_tag || quote != 0)) {
+			size_t used;
+			buf_append(&b, s + run, i - run);
+			used = parse_repair_ref(s + i, len - i, &b);
+			i += used;
+			run = i;
+			if (parse_repair_flush(p, &b, 0) < 0)
+				break;
+			continue;
+		}
+		i++;
+		if (i - run >= PARSE_CHUNK) {
+			buf_append(&b, s + run, i - run);
+			run = i;
+			if (parse_repair_flush(p, &b, 0) < 0)
+				break;
+		}
+	}
+	if (!p->failed && run < len) {
+		buf_append(&b, s + run, len - run);
+		parse_repair_flush(p, &b, 1);
+	} else if (!p->failed) {
+		parse_repair_flush(p, &b, 1);
+	}
+	buf_free(&b);
+}
+
+/* Repair the reference at s (which starts with '&') into b; returns how
+ * many bytes of s it used. */
+static size_t
+parse_repair_ref(const char *s, size_t len, struct buf *b)
+{
+	static const char *const predefined[] = {"amp", "lt", "gt", "quot", "apos"};
+	size_t j = 1;
+
+	if (len > 2 && s[1] == '#') {
+		int hex = s[2] == 'x' || s[2] == 'X';
+		unsigned long cp = 0;
+		char u[4];
+		j = hex ? 3 : 2;
+		while (j < len && j < 16 && (hex ? isxdigit((unsigned char)s[j]) : isdigit((unsigned char)s[j]))) {
+			cp = cp * (hex ? 16 : 10) +
+			     (unsigned long)(isdigit((unsigned char)s[j]) ? s[j] - '0' : (tolower((unsigned char)s[j]) - 'a' + 10));
+			j++;
+		}
+		if (j < len && s[j] == ';' && j > (size_t)(hex ? 3 : 2)) {
+			/* A well-formed number: keep it if XML allows the character. */
+			if (cp <= 0x10FFFF && parse_utf8_put((unsigned)cp, u) > 0)
+				buf_printf(b, hex ? "&#x%lx;" : "&#%lu;", cp);
+			return j + 1;
+		}
+		buf_puts(b, "&amp;");
+		return 1;
+	}
+	while (j < len && j < 40 &&
+	       (isalnum((unsigned char)s[j]) || s[j] == '_' || s[j] == '-' || s[j] == '.' || s[j] == ':'))
+		j++;
+	if (j > 1 && j < len && s[j] == ';' && isalpha((unsigned char)s[1])) {
+		for (size_t k = 0; k < sizeof predefined / sizeof predefined[0]; k++) {
+			if (strlen(predefined[k]) == j - 1 && memcmp(s + 1, predefined[k], j - 1) == 0) {
+				buf_append(b, s, j + 1);
+				return j + 1;
+			}
+		}
+		if (parse_entity_find(s + 1, j - 1) >= 0) {
+			buf_append(b, s, j + 1);
+			return j + 1;
+		}
+	}
+	buf_puts(b, "&amp;");
+	return 1;
+}
+
+/* Hand the repaired bytes to libxml2 once there are enough (or force). */
+static int
+parse_repair_flush(struct parser *p, struct buf *b, int force)
+{
+	if (b->len == 0 || (!force && b->len < PARSE_CHUNK))
+		return 0;
+	parse_chunk(p, b->data, b->len, 0);
+	buf_reset(b);
+	return parse_check(p);
+}
+
+/* Append one phrase to a warning under construction. */
+static void
+parse_warn(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[256];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	buf_puts(b, b->len == 0 ? "parsed with errors: " : "; ");
+	buf_puts(b, msg);
+}
+
+/* What was repaired, for parser_warning(). */
+static void
+parse_make_warning(struct parser *p)
+{
+	struct buf b;
+
+	buf_init(&b);
+	if (p->recovered_from != NULL)
+		parse_warn(&b, "%s", p->recovered_from);
+	if (p->enc_unknown)
+		parse_warn(&b, "unknown encoding \"%.64s\", read as UTF-8", p->enc);
+	if (p->n_utf8_in_8bit > 0)
+		parse_warn(&b, "declared %.64s but holds UTF-8, read as UTF-8", p->enc);
+	if (p->n_cp1252 > 0)
+		parse_warn(&b, "%zu byte(s) not valid UTF-8, read as windows-1252", p->n_cp1252);
+	if (p->n_invalid > 0)
+		parse_warn(&b, "%zu byte(s) not valid %.64s, replaced", p->n_invalid, p->enc);
+	if (p->n_forbidden > 0)
+		parse_warn(&b, "%zu character(s) XML forbids, dropped", p->n_forbidden);
+	if (b.len > 0)
+		p->warning = buf_steal(&b);
+	buf_free(&b);
 }
 
 /* End of input. */
@@ -750,14 +1357,23 @@ parser_finish(struct parser *p, char **err)
 		p->finished = 1;
 		if (!p->failed && !p->started && p->head.len > 0)
 			parse_start_xml(p);
-		if (!p->failed && p->ctxt != NULL) {
-			parse_chunk(p, NULL, 0, 1);
-			parse_check(p);
+		if (!p->failed && p->ctxt != NULL && !p->json) {
+			parse_input(p, "", 0, 1);
+			if (!p->failed && !p->collecting) {
+				parse_chunk(p, NULL, 0, 1);
+				parse_check(p);
+			}
+			if (p->collecting)
+				p->failed = 1;
 		}
+		if (p->failed && !p->json)
+			parse_recover(p);
+		buf_free(&p->raw);
 		if (!p->failed && p->json && p->jdoc == NULL)
 			parse_fail(p, "not a feed (JSON: %s)", "unexpected end of data");
 		if (!p->failed && p->json)
 			parse_json_doc(p);
+		parse_make_warning(p);
 	}
 	if (p->error != NULL)
 		msg = xstrdup(p->error);
@@ -776,6 +1392,13 @@ parser_finish(struct parser *p, char **err)
 	else
 		free(msg);
 	return -1;
+}
+
+/* What was repaired to read the document, or NULL. */
+const char *
+parser_warning(const struct parser *p)
+{
+	return p->warning;
 }
 
 /* The feed-level metadata seen so far. */
@@ -832,6 +1455,14 @@ parser_free(struct parser *p)
 	free(p->charset);
 	free(p->error);
 	free(p->xml_error);
+	if (p->cd != (iconv_t)-1)
+		iconv_close(p->cd);
+	free(p->enc);
+	buf_free(&p->pend);
+	buf_free(&p->out);
+	buf_free(&p->raw);
+	free(p->recovered_from);
+	free(p->warning);
 	free(p);
 }
 
@@ -1302,7 +1933,7 @@ parse_root(struct parser *p, struct parse_frame *f, const xmlChar *localname, co
 static void
 parse_item_begin(struct parser *p, const xmlChar **attrs, int nattrs)
 {
-	if (p->nitems >= PARSE_MAX_ITEMS) {
+	if (p->seen >= PARSE_MAX_ITEMS) {
 		parse_fail(p, "more than %d items (cap)", PARSE_MAX_ITEMS);
 		return;
 	}
@@ -1332,6 +1963,11 @@ parse_item_end(struct parser *p)
 	struct item *it = p->item;
 
 	p->item = NULL;
+	/* The recovering pass skips what the strict pass handed out. */
+	if (p->seen++ < p->skip) {
+		item_free(it);
+		return;
+	}
 	if (it->author == NULL && p->feed_author != NULL)
 		it->author = xstrdup(p->feed_author);
 	p->nitems++;
@@ -1508,6 +2144,12 @@ parse_capture_begin(struct parser *p, int where, const struct parse_source **row
 		free(pl);
 	} else if (kind == K_PERSON) {
 		c->mode = CAP_PERSON;
+	} else if (kind == K_URL && f->ns == NS_RSS) {
+		/* <link href="..."/> in RSS, as some generators write it. */
+		char *href = parse_attr(attrs, nattrs, NULL, "href");
+		if (href != NULL)
+			buf_puts(&c->aux, href);
+		free(href);
 	} else if (kind == K_TITLE || kind == K_HTML) {
 		c->tt = parse_text_type(f, attrs, nattrs, kind);
 		if (c->tt == TT_SKIP)
@@ -1678,9 +2320,15 @@ parse_capture_end(struct parser *p)
 				v = NULL;
 			}
 			break;
-		case K_URL:
-			v = parse_resolve(f->base, raw);
+		case K_URL: {
+			/* Empty text is no link (not the base URL). */
+			const char *u = raw + strspn(raw, " \t\r\n");
+			if (*u == '\0' && c->aux.len > 0)
+				u = c->aux.data;
+			if (*u != '\0')
+				v = parse_resolve(f->base, u);
 			break;
+		}
 		case K_PERMALINK: {
 			char *g = parse_trim(xstrdup(raw));
 			if (c->permalink && url_is_http(g))
@@ -1947,7 +2595,7 @@ parse_sax_error(void *ctx, xmlErrorPtr err)
 	struct parser *p = ctx;
 	char *msg;
 
-	if (err == NULL || err->level < XML_ERR_ERROR)
+	if (err == NULL || err->level < XML_ERR_ERROR || p->recovering)
 		return;
 	/* The first fatal error wins over an earlier non-fatal one. */
 	if (p->xml_error != NULL && (p->xml_error_fatal || err->level != XML_ERR_FATAL))

@@ -36,6 +36,7 @@ struct got {
 	size_t cap;
 	int rc;
 	char *err;
+	char *warning; /* parser_warning() */
 	enum feed_format format;
 	struct feed_meta meta;
 };
@@ -84,6 +85,7 @@ got_free(struct got *g)
 		item_free(g->v[i]);
 	free(g->v);
 	free(g->err);
+	free(g->warning);
 	feed_meta_clear(&g->meta);
 	memset(g, 0, sizeof *g);
 }
@@ -144,6 +146,8 @@ parse_doc(const char *doc, size_t len, const char *base, const char *charset, si
 	}
 	g->rc = parser_finish(p, &g->err);
 	g->format = parser_format(p);
+	if (parser_warning(p) != NULL)
+		g->warning = xstrdup(parser_warning(p));
 	assert_int_equal(parser_item_count(p), g->n);
 	m = parser_meta(p);
 	g->meta.title = m->title != NULL ? xstrdup(m->title) : NULL;
@@ -194,6 +198,7 @@ dump_got(const struct got *g, struct buf *b)
 {
 	buf_printf(b, "rc=%d format=%d items=%zu\n", g->rc, (int)g->format, g->n);
 	dump_str(b, "err", g->err);
+	dump_str(b, "warning", g->warning);
 	dump_str(b, "feed.title", g->meta.title);
 	dump_str(b, "feed.link", g->meta.link);
 	dump_str(b, "feed.id", g->meta.id);
@@ -357,6 +362,8 @@ push_finish(struct parser *p, struct got *g)
 {
 	g->rc = parser_finish(p, &g->err);
 	g->format = parser_format(p);
+	if (parser_warning(p) != NULL)
+		g->warning = xstrdup(parser_warning(p));
 	parser_free(p);
 }
 
@@ -629,10 +636,14 @@ test_html_entities(void **state)
 	assert_string_equal(g.meta.title, "testing \xc2\xa0 entity");
 	got_free(&g);
 
-	/* An unknown entity is still an error, as XML says. */
-	parse_str("<rss><channel><title>&bogus;</title></channel></rss>", &g);
-	assert_int_equal(g.rc, -1);
-	assert_non_null(strstr(g.err, "bogus"));
+	/* An unknown entity is an error, as XML says; the recovering pass
+	 * keeps it as text. */
+	parse_str("<rss><channel><title>&bogus; x</title></channel></rss>", &g);
+	assert_int_equal(g.rc, 0);
+	assert_string_equal(g.meta.title, "&bogus; x");
+	assert_non_null(g.warning);
+	assert_non_null(strstr(g.warning, "parsed with errors: not well-formed (line 1): "));
+	assert_non_null(strstr(g.warning, "bogus"));
 	got_free(&g);
 }
 
@@ -772,26 +783,31 @@ test_broken(void **state)
 	size_t len;
 	char *doc = slurp(path, &len);
 
+	/* Cut inside an item: the complete items, the error as a warning. */
 	parse_file("hostile/truncated.xml", NULL, NULL, &g);
-	assert_int_equal(g.rc, -1);
+	assert_int_equal(g.rc, 0);
+	assert_null(g.err);
 	assert_int_equal(g.n, 2);
 	assert_string_equal(g.v[1]->title, "Two");
-	assert_true(strncmp(g.err, "not well-formed (line 9): ", 26) == 0);
+	assert_true(strncmp(g.warning, "parsed with errors: not well-formed (line 9): ", 46) == 0);
 	got_free(&g);
 
+	/* A tag mismatch inside an item: the strict pass keeps the first
+	 * item, the recovering pass hands out the broken one (once). */
 	parse_file("hostile/tag_mismatch.xml", NULL, NULL, &g);
-	assert_int_equal(g.rc, -1);
-	assert_int_equal(g.n, 1);
+	assert_int_equal(g.rc, 0);
+	assert_int_equal(g.n, 2);
 	assert_string_equal(g.v[0]->title, "Kept");
-	assert_string_equal(g.err,
-	                    "not well-formed (line 7): Opening and ending tag mismatch: div line 7 and p");
+	assert_string_equal(g.v[1]->title, "Broken");
+	assert_string_equal(g.warning, "parsed with errors: not well-formed (line 7): Opening and ending tag "
+	                               "mismatch: div line 7 and p");
 	got_free(&g);
 
 	/* A real feed cut in half: the first items, identical to a full parse. */
 	parse_doc(doc, len, NULL, NULL, CHUNK_WHOLE, &full);
 	parse_doc(doc, len / 2, NULL, NULL, CHUNK_RANDOM, &g);
-	assert_int_equal(g.rc, -1);
-	assert_true(strncmp(g.err, "not well-formed (line ", 22) == 0);
+	assert_int_equal(g.rc, 0);
+	assert_true(strncmp(g.warning, "parsed with errors: not well-formed (line ", 42) == 0);
 	assert_true(g.n > 0 && g.n < full.n);
 	for (size_t i = 0; i < g.n; i++) {
 		struct got one = {.v = &g.v[i], .n = 1}, fone = {.v = &full.v[i], .n = 1};
@@ -1022,9 +1038,20 @@ test_text_clean(void **state)
 	assert_string_equal(g.v[0]->title, "two words");
 	got_free(&g);
 
-	/* libxml2 refuses control characters as XML 1.0 says. */
+	/* libxml2 refuses a reference to a control character as XML 1.0
+	 * says; the recovering pass drops it. */
 	parse_str("<rss><channel><item><title>a&#1;b</title></item></channel></rss>", &g);
-	assert_int_equal(g.rc, -1);
+	assert_int_equal(g.rc, 0);
+	assert_string_equal(g.v[0]->title, "ab");
+	assert_non_null(strstr(g.warning, "parsed with errors: not well-formed (line 1): "));
+	got_free(&g);
+
+	/* Raw control characters are dropped while decoding: no error. */
+	parse_str("<rss><channel><item><title>a\x01"
+	          "b\x0b\x1f c</title></item></channel></rss>", &g);
+	assert_int_equal(g.rc, 0);
+	assert_string_equal(g.v[0]->title, "ab c");
+	assert_string_equal(g.warning, "parsed with errors: 3 character(s) XML forbids, dropped");
 	got_free(&g);
 }
 
@@ -1053,9 +1080,11 @@ test_encodings(void **state)
 	assert_string_equal(g.meta.title, "Caf\xc3\xa9");
 	got_free(&g);
 
+	/* Not UTF-8 and nothing says what it is: windows-1252, repaired. */
 	parse_doc(latin1, sizeof latin1 - 1, NULL, NULL, CHUNK_WHOLE, &g);
-	assert_int_equal(g.rc, -1);
-	assert_non_null(strstr(g.err, "not proper UTF-8"));
+	assert_int_equal(g.rc, 0);
+	assert_string_equal(g.meta.title, "Caf\xc3\xa9");
+	assert_string_equal(g.warning, "parsed with errors: 1 byte(s) not valid UTF-8, read as windows-1252");
 	got_free(&g);
 
 	parse_doc(declared, sizeof declared - 1, NULL, "utf-8", 1, &g);
@@ -1088,6 +1117,209 @@ test_encodings(void **state)
 	assert_true(g.n > 0);
 	assert_string_equal(g.v[0]->title, "Test feed title 1");
 	got_free(&g);
+}
+
+/* The recovering pass: what it repairs, each item once and in order, and
+ * what it never does (our own stops, documents over its copy's cap). */
+static void
+test_recovery(void **state)
+{
+	static const char *const titles[] = {"One", "AT&T & friends", "ABC \xf0\x9f\x98\x80", "x &bogus; y \xc3\xa9",
+	                                     "1 < 2", "Six"};
+	struct parser *p;
+	struct got g;
+	struct buf b;
+	char *big;
+
+	parse_file("parse/recover_broken.xml", NULL, NULL, &g);
+	assert_int_equal(g.rc, 0);
+	assert_null(g.err);
+	assert_string_equal(g.warning, "parsed with errors: not well-formed (line 10): EntityRef: expecting ';'");
+	assert_string_equal(g.meta.title, "Recovery");
+	assert_int_equal(g.n, 6);
+	for (size_t i = 0; i < g.n; i++)
+		assert_string_equal(g.v[i]->title, titles[i]);
+	assert_string_equal(g.v[1]->link, "http://example.com/2?a=1&b=2");
+	assert_string_equal(g.v[1]->enclosures[0].url, "http://example.com/2.mp3?x=1&y=2");
+	/* CDATA is left alone. */
+	assert_string_equal(g.v[5]->summary, "a & b <!-- & -->");
+	got_free(&g);
+
+	/* A cap inside the recovering pass ends it like the strict one. */
+	p = push_start(&g);
+	push_str(p, "<rss><channel><item><title>one</title></item><item><title>a & b</title></item><x>");
+	for (int i = 0; i < 300; i++)
+		push_str(p, "<a>");
+	push_finish(p, &g);
+	assert_int_equal(g.rc, -1);
+	assert_string_equal(g.err, "elements nested deeper than 256 (cap)");
+	got_free(&g);
+
+	/* Entity declarations are never recovered from. */
+	parse_str("<!DOCTYPE rss [<!ENTITY a \"b\">]><rss><channel><item><title>&a; & x</title></item>"
+	          "</channel></rss>",
+	          &g);
+	assert_int_equal(g.rc, -1);
+	assert_non_null(strstr(g.err, "entity declarations are not allowed"));
+	assert_int_equal(g.n, 0);
+	got_free(&g);
+
+	/* Not a feed stays not a feed. */
+	parse_str("<html><body>a & b</body></html>", &g);
+	assert_int_equal(g.rc, -1);
+	assert_string_equal(g.err, "not a feed (root element <html>)");
+	got_free(&g);
+
+	/* An error before the root: recovered all the same. */
+	parse_str("<?xml version='1.0'?><!-- a -- b --><rss><channel><item><title>t</title></item>"
+	          "</channel></rss>",
+	          &g);
+	assert_int_equal(g.rc, 0);
+	assert_int_equal(g.n, 1);
+	assert_true(strncmp(g.warning, "parsed with errors: not XML: ", 29) == 0);
+	got_free(&g);
+
+	/* Over 16 MiB the document is not kept: the strict result stands.
+	 * (libxml2 parses a reference only once a ';' follows it.) */
+	big = xmalloc(512 * 1024 + 1);
+	memset(big, 'a', 512 * 1024);
+	big[512 * 1024] = '\0';
+	buf_init(&b);
+	p = push_start(&g);
+	push_str(p, "<rss><channel><item><title>one</title></item><item><title>a & b</title></item>");
+	for (int i = 0; i < 34; i++) {
+		buf_reset(&b);
+		buf_printf(&b, "<item><title>%d &amp;</title><description>%s</description></item>", i, big);
+		push_str(p, b.data);
+	}
+	push_str(p, "</channel></rss>");
+	push_finish(p, &g);
+	assert_int_equal(g.rc, -1);
+	assert_string_equal(g.err, "not well-formed (line 1): xmlParseEntityRef: no name");
+	assert_int_equal(g.n, 1);
+	got_free(&g);
+	buf_free(&b);
+	free(big);
+}
+
+/* Encodings repaired rather than refused: a document that says latin-1 and
+ * holds UTF-8, windows-1252 bytes in UTF-8 and in latin-1, an unknown
+ * name, UTF-32, iconv's encodings and the bytes they cannot read. */
+static void
+test_encoding_repair(void **state)
+{
+	struct got g;
+
+	parse_file("parse/enc_latin1_holds_utf8.xml", NULL, NULL, &g);
+	assert_int_equal(g.rc, 0);
+	assert_string_equal(g.meta.title, "Caf\xc3\xa9 \xe2\x80\x9cquoted\xe2\x80\x9d \xe2\x80\x94 ok");
+	assert_string_equal(g.v[0]->title, "na\xc3\xafve \xf0\x9f\x98\x80");
+	assert_string_equal(g.warning, "parsed with errors: declared ISO-8859-1 but holds UTF-8, read as UTF-8");
+	got_free(&g);
+
+	parse_file("parse/enc_utf8_smart_quotes.xml", NULL, NULL, &g);
+	assert_int_equal(g.rc, 0);
+	assert_string_equal(g.meta.title, "\xe2\x80\x9csmart\xe2\x80\x9d caf\xc3\xa9 na\xc3\xafve \xe2\x80\xa6");
+	assert_string_equal(g.v[0]->title, "\xe2\x82\xac 5");
+	assert_string_equal(g.warning, "parsed with errors: 5 byte(s) not valid UTF-8, read as windows-1252");
+	got_free(&g);
+
+	parse_file("parse/enc_latin1_smart_quotes.xml", NULL, NULL, &g);
+	assert_int_equal(g.rc, 0);
+	assert_string_equal(g.meta.title, "\xe2\x80\x9c"
+	                                  "Caf\xc3\xa9\xe2\x80\x9d \xe2\x80\x93 \xc2\xa3");
+	assert_null(g.warning);
+	got_free(&g);
+
+	/* The same bytes with the HTTP charset and no declaration. */
+	{
+		static const char doc[] = "<rss><channel><title>\x93"
+		                          "Caf\xe9\x94</title></channel></rss>";
+		parse_doc(doc, sizeof doc - 1, NULL, "ISO-8859-1", 1, &g);
+		assert_int_equal(g.rc, 0);
+		assert_string_equal(g.meta.title, "\xe2\x80\x9c"
+		                                  "Caf\xc3\xa9\xe2\x80\x9d");
+		got_free(&g);
+	}
+
+	parse_file("parse/enc_unknown.xml", NULL, NULL, &g);
+	assert_int_equal(g.rc, 0);
+	assert_string_equal(g.meta.title, "Gr\xc3\xbc\xc3\x9f"
+	                                  "e");
+	assert_string_equal(g.warning, "parsed with errors: unknown encoding \"x-made-up\", read as UTF-8");
+	got_free(&g);
+
+	parse_file("parse/enc_utf32le.xml", NULL, NULL, &g);
+	assert_int_equal(g.rc, 0);
+	assert_string_equal(g.meta.title, "\xc3\x9cn\xc3\xaf"
+	                                  "c\xc3\xb6"
+	                                  "d\xc3\xa9 \xe2\x9c\x93 \xf0\x9d\x84\x9e");
+	assert_int_equal(g.n, 1);
+	got_free(&g);
+
+	parse_file("parse/enc_koi8r.xml", NULL, NULL, &g);
+	assert_int_equal(g.rc, 0);
+	assert_string_equal(g.meta.title, "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80");
+	assert_null(g.warning);
+	got_free(&g);
+
+	parse_file("parse/enc_eucjp_invalid.xml", NULL, NULL, &g);
+	assert_int_equal(g.rc, 0);
+	assert_string_equal(g.meta.title, "\xe6\x97\xa5\xe6\x9c\xac\xef\xbf\xbd ok");
+	assert_string_equal(g.warning, "parsed with errors: 1 byte(s) not valid EUC-JP, replaced");
+	got_free(&g);
+
+	/* The corpus's cases. */
+	parse_file("corpus/encodings/miniflux_encoding-windows-1252-incorrect-prolog.xml", NULL, NULL, &g);
+	assert_int_equal(g.rc, 0);
+	assert_string_equal(g.meta.title, "Euro \xe2\x82\xac");
+	assert_string_equal(g.warning, "parsed with errors: declared windows-1252 but holds UTF-8, read as UTF-8");
+	got_free(&g);
+
+	parse_file("corpus/encodings/miniflux_encoding-koi8r.xml", NULL, NULL, &g);
+	assert_int_equal(g.rc, 0);
+	assert_string_equal(g.v[0]->title, "\xd0\x9f\xd0\xb5\xd1\x80\xd0\xb2\xd0\xb0\xd1\x8f \xd0\xbd\xd0\xbe\xd0\xb2"
+	                                   "\xd0\xbe\xd1\x81\xd1\x82\xd1\x8c");
+	got_free(&g);
+
+	parse_file("corpus/encodings/feedparser_encoding_bozo_bogus_encoding.xml", NULL, NULL, &g);
+	assert_int_equal(g.rc, 0);
+	assert_string_equal(g.warning, "parsed with errors: unknown encoding \"bogus\", read as UTF-8");
+	got_free(&g);
+
+	parse_file("corpus/encodings/feedvalidator_xml_must_xml_declares_unknown_encoding.xml", NULL, NULL, &g);
+	assert_int_equal(g.rc, 0);
+	assert_int_equal(g.format, FEED_FORMAT_RSS);
+	got_free(&g);
+
+	{
+		static const char *const wide[] = {
+		    "corpus/encodings/feedparser_encoding_utf-32be-bom.xml",
+		    "corpus/encodings/feedparser_encoding_utf-32le-bom.xml",
+		    "corpus/encodings/feedparser_encoding_utf-32be-autodetect.xml",
+		    "corpus/encodings/feedparser_encoding_utf-32le-autodetect.xml",
+		    "corpus/encodings/feedparser_encoding_utf-32be.xml",
+		    "corpus/encodings/feedparser_encoding_utf_32.xml",
+		    "corpus/encodings/feedparser_encoding_utf-16le-bom.xml",
+		    "corpus/encodings/feedparser_encoding_utf-16be-autodetect.xml",
+		};
+		for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++) {
+			parse_file(wide[i], NULL, NULL, &g);
+			if (g.rc != 0)
+				fail_msg("%s: %s", wide[i], g.err);
+			assert_null(g.warning);
+			got_free(&g);
+		}
+	}
+
+	/* Leading white space and a BOM in UTF-16 are dropped. */
+	{
+		static const char doc[] = "\xff\xfe \0\n\0<\0r\0s\0s\0>\0<\0/\0r\0s\0s\0>\0";
+		parse_doc(doc, sizeof doc - 1, NULL, NULL, 1, &g);
+		assert_int_equal(g.rc, 0);
+		assert_int_equal(g.format, FEED_FORMAT_RSS);
+		got_free(&g);
+	}
 }
 
 /* JSON Feed 1.0 and 1.1 through the same table: the same posts as the
@@ -1203,6 +1435,8 @@ main(void)
 	    cmocka_unit_test(test_precedence),
 	    cmocka_unit_test(test_text_clean),
 	    cmocka_unit_test(test_encodings),
+	    cmocka_unit_test(test_recovery),
+	    cmocka_unit_test(test_encoding_repair),
 	    cmocka_unit_test(test_json_feed),
 	};
 
