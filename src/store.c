@@ -31,7 +31,8 @@
  * first table exists), and store_purge gives freed pages back to the file
  * system; an older file reuses its free pages, which bounds it as well.
  * The recent-items walk reads in batches, resuming after the last (first
- * seen, key), so its callback may write. */
+ * seen, key), so its callback may write. Schema 3 indexes each story's
+ * reports. */
 #include "store.h"
 
 #include <sqlite3.h>
@@ -70,6 +71,7 @@ enum store_stmt {
 	ST_SOURCE_ADD,
 	ST_FOREACH,
 	ST_FOREACH_TOPIC,
+	ST_FOREACH_STORY,
 	ST_RECENT,
 	ST_ITEM_SORT_DATE,
 	ST_ITEM_SET_STORY,
@@ -258,6 +260,8 @@ static const char *const store_migrations[] = {
     ") WITHOUT ROWID;"
     "CREATE INDEX item_topics_item ON item_topics(item);"
     "CREATE INDEX item_topics_date ON item_topics(topic, sort_date DESC);",
+    /* 3: the reports of a story, for showing them under its lead. */
+    "CREATE INDEX items_story ON items(story) WHERE story <> 0;",
 };
 
 /* The session's active feeds; see store_set_active_feeds. */
@@ -324,6 +328,10 @@ static const char *const store_sql[ST_COUNT] = {
                          "JOIN feeds f ON f.name = i.feed "
                          "WHERE t.topic = ?4 AND t.sort_date >= ?1 AND " STORE_ACTIVE " "
                          "ORDER BY t.sort_date DESC, i.entry_id ASC LIMIT ?2",
+    /* "story <> 0" lets the partial index items_story serve. */
+    [ST_FOREACH_STORY] = "SELECT " STORE_ENTRY_COLS " FROM items i JOIN feeds f ON f.name = i.feed "
+                         "WHERE i.story = ?4 AND i.story <> 0 AND " STORE_ACTIVE " "
+                         "ORDER BY i.first_seen, i.id",
     /* Resume after (?5, ?6): the rest of first seen ?5, then later ones;
      * two index ranges, merged. */
     [ST_RECENT] = "SELECT " STORE_ENTRY_COLS " FROM items i JOIN feeds f ON f.name = i.feed "
@@ -1621,6 +1629,25 @@ store_foreach_entry_topic(struct store *st, const char *topic, time_t since, siz
 	sqlite3_bind_int(stmt, 3, st->active);
 	if (topic != NULL)
 		store_bind_text(stmt, 4, topic);
+	ret = store_walk(st, stmt, fn, arg);
+	st->walking = 0;
+	return ret;
+}
+
+/* Walk the reports of a story (its lead among them), oldest first. */
+int
+store_foreach_story(struct store *st, int64_t story, store_entry_fn fn, void *arg)
+{
+	sqlite3_stmt *stmt = st->stmt[ST_FOREACH_STORY];
+	int ret;
+
+	if (st->walking) {
+		log_err("store: nested store_foreach_story");
+		return -1;
+	}
+	st->walking = 1;
+	sqlite3_bind_int(stmt, 3, st->active);
+	sqlite3_bind_int64(stmt, 4, story);
 	ret = store_walk(st, stmt, fn, arg);
 	st->walking = 0;
 	return ret;

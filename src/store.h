@@ -114,6 +114,10 @@ int store_foreach_entry(struct store *st, time_t since, size_t limit, store_entr
 /* The same, only items in topic (NULL: all, as store_foreach_entry). */
 int store_foreach_entry_topic(struct store *st, const char *topic, time_t since, size_t limit,
                               store_entry_fn fn, void *arg);
+/* Call fn for every report of story (the items whose story is it, its lead
+ * included; 0 is no story), oldest first (by first seen, then key); as
+ * store_foreach_entry otherwise. */
+int store_foreach_story(struct store *st, int64_t story, store_entry_fn fn, void *arg);
 /* Call fn for every item first seen at or after since, oldest first (by
  * first seen, then key): for rebuilding the story index at start and
  * re-deciding topics after a reload. Rows are read in batches, so fn may

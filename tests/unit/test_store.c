@@ -49,6 +49,7 @@ static enum store_outcome offer(struct store *st, const char *feed, const struct
 static int collect_cb(void *arg, const struct store_entry *e);
 static void walk(struct store *st, time_t since, size_t limit, struct seen *s);
 static void walk_topic(struct store *st, const char *topic, time_t since, size_t limit, struct seen *s);
+static void walk_story(struct store *st, int64_t story, struct seen *s);
 static struct item *mkd(const char *id, const char *title, time_t published);
 static void offer_many(struct store *st, const char *feed, int from, int to, time_t published, time_t now);
 static void seen_free(struct seen *s);
@@ -572,7 +573,7 @@ test_persistence(void **state)
 	walk(st, 0, 100, &before);
 	store_close(st);
 
-	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 3);
 	st = store_open(t.path, &err);
 	assert_non_null(st);
 	assert_null(err);
@@ -975,7 +976,16 @@ test_topics(void **state)
 	store_close(st);
 }
 
-/* Stories are item keys; every walk reports them; unknown items refused. */
+/* Walk one story into s. */
+static void
+walk_story(struct store *st, int64_t story, struct seen *s)
+{
+	memset(s, 0, sizeof *s);
+	assert_int_equal(store_foreach_story(st, story, collect_cb, s), 0);
+}
+
+/* Stories are item keys; every walk reports them; a story's items are
+ * walked oldest first; unknown items refused. */
 static void
 test_story(void **state)
 {
@@ -984,8 +994,10 @@ test_story(void **state)
 	struct store *st;
 	struct item *a = mkd("tag:s,1", "Quake hits city", 100);
 	struct item *b = mkd("tag:s,2", "City hit by quake", 200);
+	struct item *c = mkd("tag:s,3", "Quake: the aftermath", 300);
+	const char *only_h[] = {"h"};
 	struct seen s = {0};
-	int64_t ida, idb;
+	int64_t ida, idb, idc;
 
 	tmp_make(&t);
 	st = store_open(t.path, &err);
@@ -1006,13 +1018,35 @@ test_story(void **state)
 	assert_int_equal(s.story[0], ida);
 	assert_int_equal(s.story[1], ida);
 	seen_free(&s);
+	assert_int_equal(offer(st, "h", c, 900), STORE_NEW); /* first seen before the others */
+	idc = store_last_item(st);
+	assert_int_equal(store_item_set_story(st, idc, ida), 0);
+	walk_story(st, ida, &s);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.item_id[0], idc);
+	assert_int_equal(s.item_id[1], ida); /* same first seen: by key */
+	assert_int_equal(s.item_id[2], idb);
+	seen_free(&s);
+	assert_int_equal(store_set_active_feeds(st, only_h, 1), 0);
+	walk_story(st, ida, &s);
+	assert_int_equal(s.n, 1);
+	seen_free(&s);
+	assert_int_equal(store_set_active_feeds(st, NULL, 0), 0);
+	walk_story(st, 0, &s); /* 0 is no story */
+	assert_int_equal(s.n, 0);
+	walk_story(st, idb, &s);
+	assert_int_equal(s.n, 0);
 	assert_int_equal(store_item_set_story(st, idb, 0), 0);
 	walk(st, 0, 10, &s);
-	assert_int_equal(s.story[0], 0);
+	assert_int_equal(s.story[1], 0);
+	seen_free(&s);
+	walk_story(st, ida, &s);
+	assert_int_equal(s.n, 2);
 	seen_free(&s);
 	store_close(st);
 	item_free(a);
 	item_free(b);
+	item_free(c);
 	tmp_remove(&t);
 }
 
@@ -1415,7 +1449,7 @@ v1_insert(sqlite3 *db, const char *feed, const struct item *it, time_t now)
 	sqlite3_finalize(stmt);
 }
 
-/* A version 1 file migrates to version 2 on open and keeps its items,
+/* A version 1 file migrates to the current version on open and keeps its items,
  * sources, enclosures and validators: nothing comes back as new. */
 static void
 test_migrate_v1(void **state)
@@ -1454,7 +1488,7 @@ test_migrate_v1(void **state)
 	st = store_open(t.path, &err);
 	assert_non_null(st);
 	assert_null(err);
-	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 3);
 	assert_int_equal(sql_int(t.path, "PRAGMA auto_vacuum"), 0); /* fixed at creation */
 	walk(st, 0, 10, &s);
 	assert_int_equal(s.n, 2);
@@ -1488,7 +1522,7 @@ test_migrate_v1(void **state)
 	st = store_open(t.path, &err); /* already current: nothing to do */
 	assert_non_null(st);
 	store_close(st);
-	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 3);
 	item_free(a);
 	item_free(b);
 	tmp_remove(&t);
