@@ -19,6 +19,9 @@ struct atom_writer {
 	xmlBufferPtr xbuf;
 	xmlTextWriterPtr w;
 	int failed;
+	char *topic_scheme;
+	const char *(*topic_label)(void *arg, const char *name);
+	void *topic_arg;
 };
 
 static void atom_text(struct atom_writer *w, const char *name, const char *value);
@@ -88,6 +91,9 @@ atom_writer_new(const struct atom_head *head)
 {
 	struct atom_writer *w = xcalloc(1, sizeof *w);
 
+	w->topic_scheme = head->topic_scheme ? xstrdup(head->topic_scheme) : NULL;
+	w->topic_label = head->topic_label;
+	w->topic_arg = head->topic_arg;
 	w->xbuf = xmlBufferCreate();
 	if (w->xbuf == NULL)
 		goto fail;
@@ -128,6 +134,14 @@ fail:
 int
 atom_writer_entry(struct atom_writer *w, const struct store_entry *e)
 {
+	return atom_writer_story(w, e, NULL, 0, e->updated);
+}
+
+/* Write one <entry> for a story (a plain entry when nrel is 0). */
+int
+atom_writer_story(struct atom_writer *w, const struct store_entry *e, const struct atom_related *rel, size_t nrel,
+                  time_t updated)
+{
 	const struct item *it = e->item;
 	time_t published = it->published ? it->published : e->first_seen;
 
@@ -137,13 +151,51 @@ atom_writer_entry(struct atom_writer *w, const struct store_entry *e)
 	atom_text(w, "id", e->entry_id);
 	atom_text_typed(w, "title", "text", it->title);
 	atom_link(w, "alternate", it->link, NULL);
+	for (size_t i = 0; i < nrel; i++) {
+		char *title;
+
+		if (rel[i].href == NULL)
+			continue;
+		title = rel[i].publisher ? xasprintf("%s: %s", rel[i].publisher, rel[i].title ? rel[i].title : "")
+		                         : xstrdup(rel[i].title ? rel[i].title : "");
+		atom_check(w, xmlTextWriterStartElement(w->w, BAD_CAST "link"));
+		atom_check(w, xmlTextWriterWriteAttribute(w->w, BAD_CAST "rel", BAD_CAST "related"));
+		atom_check(w, xmlTextWriterWriteAttribute(w->w, BAD_CAST "href", BAD_CAST rel[i].href));
+		atom_check(w, xmlTextWriterWriteAttribute(w->w, BAD_CAST "title", BAD_CAST title));
+		atom_check(w, xmlTextWriterEndElement(w->w));
+		free(title);
+	}
 	for (size_t i = 0; i < it->nenclosures; i++)
 		atom_link(w, "enclosure", it->enclosures[i].url, it->enclosures[i].type);
 	atom_date(w, "published", published);
-	atom_date(w, "updated", e->updated);
+	atom_date(w, "updated", updated > e->updated ? updated : e->updated);
 	if (it->author != NULL && *it->author != '\0') {
 		atom_check(w, xmlTextWriterStartElement(w->w, BAD_CAST "author"));
 		atom_text(w, "name", it->author);
+		atom_check(w, xmlTextWriterEndElement(w->w));
+	}
+	for (size_t i = 0; i < nrel; i++) {
+		size_t j;
+
+		if (rel[i].publisher == NULL)
+			continue;
+		for (j = 0; j < i && (rel[j].publisher == NULL || strcmp(rel[j].publisher, rel[i].publisher) != 0); j++)
+			;
+		if (j < i)
+			continue; /* one contributor per publisher */
+		atom_check(w, xmlTextWriterStartElement(w->w, BAD_CAST "contributor"));
+		atom_text(w, "name", rel[i].publisher);
+		atom_check(w, xmlTextWriterEndElement(w->w));
+	}
+	for (size_t i = 0; i < e->ntopics; i++) {
+		const char *label = w->topic_label ? w->topic_label(w->topic_arg, e->topics[i]) : NULL;
+
+		atom_check(w, xmlTextWriterStartElement(w->w, BAD_CAST "category"));
+		atom_check(w, xmlTextWriterWriteAttribute(w->w, BAD_CAST "term", BAD_CAST e->topics[i]));
+		if (w->topic_scheme != NULL)
+			atom_check(w, xmlTextWriterWriteAttribute(w->w, BAD_CAST "scheme", BAD_CAST w->topic_scheme));
+		if (label != NULL)
+			atom_check(w, xmlTextWriterWriteAttribute(w->w, BAD_CAST "label", BAD_CAST label));
 		atom_check(w, xmlTextWriterEndElement(w->w));
 	}
 	for (size_t i = 0; i < it->ncategories; i++) {
@@ -196,5 +248,6 @@ atom_writer_free(struct atom_writer *w)
 		xmlFreeTextWriter(w->w);
 	if (w->xbuf != NULL)
 		xmlBufferFree(w->xbuf);
+	free(w->topic_scheme);
 	free(w);
 }

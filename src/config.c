@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "story.h"
 #include "url.h"
 #include "xalloc.h"
 
@@ -245,7 +246,7 @@ config_defaults(struct config *cfg)
 	cfg->allow_private_networks = 1;
 	cfg->stories = 1;
 	cfg->story_window = 48 * HOUR;
-	cfg->story_threshold = 0.5;
+	cfg->story_threshold = STORY_THRESHOLD_DEFAULT;
 }
 
 /* The absolute directory holding path, for resolving relative paths. */

@@ -60,7 +60,7 @@ struct config {
 	int allow_private_networks; /* yes */
 	int stories;          /* yes */
 	long story_window;    /* 48h */
-	double story_threshold; /* 0.5 */
+	double story_threshold; /* STORY_THRESHOLD_DEFAULT (0.25) */
 
 	struct config_topic *topics;
 	size_t ntopics;

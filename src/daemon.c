@@ -16,9 +16,11 @@
 #include "buf.h"
 #include "config.h"
 #include "fetch.h"
+#include "group.h"
 #include "http.h"
 #include "log.h"
 #include "notify.h"
+#include "pages.h"
 #include "poll.h"
 #include "publish.h"
 #include "store.h"
@@ -30,11 +32,11 @@ static void daemon_signal_cb(evutil_socket_t sig, short what, void *arg);
 static void daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg);
 static void daemon_reload(struct daemon *d);
 static void daemon_build_feeds(struct daemon *d);
-static char *daemon_status_text(void *arg);
 static void daemon_report_status(struct daemon *d);
 static int daemon_run_once(struct daemon *d);
 static void daemon_cleanup(struct daemon *d);
 static void daemon_log_errors(const struct strlist *errors);
+static void daemon_apply_feeds(struct daemon *d);
 
 /* Print config errors to the log. */
 static void
@@ -42,6 +44,22 @@ daemon_log_errors(const struct strlist *errors)
 {
 	for (size_t i = 0; i < errors->n; i++)
 		log_err("%s", errors->v[i]);
+}
+
+/* Tell the store which feeds are configured, and re-decide topics and
+ * stories of the items that can still be published. */
+static void
+daemon_apply_feeds(struct daemon *d)
+{
+	const char **names = xcalloc(d->cfg->nfeeds ? d->cfg->nfeeds : 1, sizeof *names);
+	time_t now = time(NULL);
+
+	for (size_t i = 0; i < d->cfg->nfeeds; i++)
+		names[i] = d->cfg->feeds[i].name;
+	if (store_set_active_feeds(d->st, names, d->cfg->nfeeds) < 0)
+		log_err("could not record the configured feeds in the state database");
+	free(names);
+	grouper_rebuild(d->grouper, d->st, now, d->cfg->max_age > 0 ? now - d->cfg->max_age : 0);
 }
 
 /* Create a poller for every configured feed. */
@@ -96,11 +114,17 @@ daemon_reload(struct daemon *d)
 		log_err("reload: %s has %zu error(s); still running on the previous configuration", d->config_path,
 		        errors.n);
 		notify_status("reload failed: %s", errors.n ? errors.v[0] : "config error");
+		free(d->reload_error);
+		d->reload_error = xstrdup(errors.n ? errors.v[0] : "configuration error");
+		d->metrics.reload_failures++;
 		strlist_free(&errors);
 		notify_ready();
 		return;
 	}
 	strlist_free(&errors);
+	free(d->reload_error);
+	d->reload_error = NULL;
+	d->metrics.reloads++;
 	feeds = xcalloc(cfg->nfeeds ? cfg->nfeeds : 1, sizeof *feeds);
 	for (size_t i = 0; i < cfg->nfeeds; i++) {
 		for (size_t j = 0; j < d->nfeeds; j++) {
@@ -135,6 +159,9 @@ daemon_reload(struct daemon *d)
 		http_server_set_config(d->http, cfg);
 	config_free(d->cfg);
 	d->cfg = cfg;
+	grouper_free(d->grouper);
+	d->grouper = grouper_new(cfg);
+	daemon_apply_feeds(d);
 	/* New feeds start soon; kept feeds keep their timers. */
 	for (size_t i = 0; i < d->nfeeds; i++) {
 		const struct feed_health *h = poll_feed_health(d->feeds[i]);
@@ -176,21 +203,6 @@ daemon_feed_done(struct daemon *d, const struct poll_feed *pf)
 		        d->nfeeds, d->once_failed, (double)d->once_bytes / 1e6);
 	if (d->once_pending == 0)
 		event_base_loopbreak(d->base);
-}
-
-/* Plain-text /status. */
-static char *
-daemon_status_text(void *arg)
-{
-	struct daemon *d = arg;
-	struct buf b;
-
-	buf_init(&b);
-	buf_printf(&b, "feedmux %s: %zu feeds, %zu transfers running, %zu waiting\n", FEEDMUX_VERSION, d->nfeeds,
-	           fetcher_running(d->fetcher), fetcher_waiting(d->fetcher));
-	for (size_t i = 0; i < d->nfeeds; i++)
-		poll_feed_describe(d->feeds[i], &b);
-	return buf_steal(&b);
 }
 
 /* --once: poll every feed, publish, report. */
@@ -237,6 +249,7 @@ daemon_cleanup(struct daemon *d)
 		poll_feed_free(d->feeds[i]);
 	free(d->feeds);
 	publisher_free(d->pub);
+	grouper_free(d->grouper);
 	store_close(d->st);
 	if (d->sig_term)
 		event_free(d->sig_term);
@@ -250,6 +263,7 @@ daemon_cleanup(struct daemon *d)
 		event_base_free(d->base);
 	config_free(d->cfg);
 	free(d->config_path);
+	free(d->reload_error);
 }
 
 /* The daemon's whole life. */
@@ -294,7 +308,9 @@ daemon_main(const char *config_path, enum daemon_mode mode)
 		log_err("cannot initialise libcurl");
 		goto done;
 	}
-	d.pub = publisher_new(d.base, d.cfg, d.st);
+	d.pub = publisher_new(d.base, d.cfg, d.st, &d.metrics);
+	d.grouper = grouper_new(d.cfg);
+	daemon_apply_feeds(&d);
 	daemon_build_feeds(&d);
 	/* Outputs are rebuilt from the store before the first poll. */
 	if (publisher_render(d.pub, time(NULL)) < 0)
@@ -307,12 +323,12 @@ daemon_main(const char *config_path, enum daemon_mode mode)
 
 	nfds = notify_listen_fds(); /* reads and clears LISTEN_FDS: ask once */
 	if (d.cfg->listen.n > 0 || nfds > 0) {
-		d.http = http_server_new(d.base, d.cfg, d.pub, nfds, &err);
+		d.http = http_server_new(d.base, d.cfg, d.pub, &d.metrics, nfds, &err);
 		if (d.http == NULL) {
 			log_err("%s", err);
 			goto done;
 		}
-		http_server_set_status(d.http, daemon_status_text, &d);
+		http_server_set_pages(d.http, pages_render, &d);
 	}
 	d.sig_term = evsignal_new(d.base, SIGTERM, daemon_signal_cb, &d);
 	d.sig_int = evsignal_new(d.base, SIGINT, daemon_signal_cb, &d);

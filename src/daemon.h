@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "metrics.h"
+
 struct event_base;
 struct event;
 struct config;
@@ -15,6 +17,7 @@ struct fetcher;
 struct publisher;
 struct http_server;
 struct poll_feed;
+struct grouper;
 
 struct daemon {
 	struct event_base *base;
@@ -23,6 +26,7 @@ struct daemon {
 	struct store *st;
 	struct fetcher *fetcher;
 	struct publisher *pub;
+	struct grouper *grouper;  /* topics and stories of the current config */
 	struct http_server *http;
 	struct poll_feed **feeds; /* one per configured feed */
 	size_t nfeeds;
@@ -36,6 +40,8 @@ struct daemon {
 	size_t once_bytes;
 	int stopping;
 	int exit_code;
+	char *reload_error;      /* why the last reload failed; NULL if it did not */
+	struct metrics metrics;
 };
 
 enum daemon_mode {

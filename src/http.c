@@ -15,9 +15,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "config.h"
 #include "date.h"
 #include "log.h"
+#include "metrics.h"
 #include "publish.h"
 #include "xalloc.h"
 
@@ -25,8 +27,9 @@ struct http_server {
 	struct evhttp *http;
 	const struct config *cfg;
 	struct publisher *pub;
-	http_status_fn status_fn;
-	void *status_arg;
+	struct metrics *metrics;
+	http_page_fn page_fn;
+	void *page_arg;
 };
 
 static void http_request_cb(struct evhttp_request *req, void *arg);
@@ -34,7 +37,10 @@ static void http_doc_release(const void *data, size_t len, void *arg);
 static int http_etag_matches(const char *header, const char *etag);
 static int http_accepts_gzip(const char *header);
 static int http_bind(struct http_server *hs, const char *addr, char **err);
-static void http_send_text(struct evhttp_request *req, int code, const char *reason, const char *text);
+static void http_send_text(struct http_server *hs, struct evhttp_request *req, int code, const char *reason,
+                           const char *text);
+static void http_reply(struct http_server *hs, struct evhttp_request *req, int code, const char *reason,
+                       struct evbuffer *body);
 
 /* Bind one "host:port" or "[v6]:port". */
 static int
@@ -72,12 +78,14 @@ done:
 
 /* Create the server and bind its addresses. */
 struct http_server *
-http_server_new(struct event_base *base, const struct config *cfg, struct publisher *pub, int nfds, char **err)
+http_server_new(struct event_base *base, const struct config *cfg, struct publisher *pub, struct metrics *m,
+                int nfds, char **err)
 {
 	struct http_server *hs = xcalloc(1, sizeof *hs);
 
 	hs->cfg = cfg;
 	hs->pub = pub;
+	hs->metrics = m;
 	hs->http = evhttp_new(base);
 	if (hs->http == NULL) {
 		*err = xstrdup("cannot create the HTTP server");
@@ -117,12 +125,12 @@ http_server_set_config(struct http_server *hs, const struct config *cfg)
 	hs->cfg = cfg;
 }
 
-/* Register the /status provider. */
+/* Register the provider of per-request pages. */
 void
-http_server_set_status(struct http_server *hs, http_status_fn fn, void *arg)
+http_server_set_pages(struct http_server *hs, http_page_fn fn, void *arg)
 {
-	hs->status_fn = fn;
-	hs->status_arg = arg;
+	hs->page_fn = fn;
+	hs->page_arg = arg;
 }
 
 /* Stop serving. */
@@ -200,16 +208,25 @@ http_accepts_gzip(const char *header)
 	return 0;
 }
 
+/* Send a response and count it. */
+static void
+http_reply(struct http_server *hs, struct evhttp_request *req, int code, const char *reason, struct evbuffer *body)
+{
+	if (hs->metrics != NULL)
+		metrics_http(hs->metrics, code);
+	evhttp_send_reply(req, code, reason, body);
+}
+
 /* A short text/plain response. */
 static void
-http_send_text(struct evhttp_request *req, int code, const char *reason, const char *text)
+http_send_text(struct http_server *hs, struct evhttp_request *req, int code, const char *reason, const char *text)
 {
 	struct evbuffer *b = evbuffer_new();
 
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; charset=utf-8");
 	if (b != NULL)
 		evbuffer_add(b, text, strlen(text));
-	evhttp_send_reply(req, code, reason, b);
+	http_reply(hs, req, code, reason, b);
 	if (b != NULL)
 		evbuffer_free(b);
 }
@@ -232,24 +249,37 @@ http_request_cb(struct evhttp_request *req, void *arg)
 
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(out, "Allow", "GET, HEAD");
-		http_send_text(req, 405, "Method Not Allowed", "405 method not allowed: only GET and HEAD\n");
+		http_send_text(hs, req, 405, "Method Not Allowed", "405 method not allowed: only GET and HEAD\n");
 		return;
 	}
 	if (path == NULL || *path == '\0')
 		path = "/";
 	if (strcmp(path, "/healthz") == 0) {
-		http_send_text(req, 200, "OK", "ok\n");
+		http_send_text(hs, req, 200, "OK", "ok\n");
 		return;
 	}
-	if (strcmp(path, "/status") == 0 && hs->status_fn != NULL) {
-		char *text = hs->status_fn(hs->status_arg);
-		http_send_text(req, 200, "OK", text);
-		free(text);
-		return;
+	if (hs->page_fn != NULL) {
+		struct buf page;
+		const char *type = NULL;
+
+		buf_init(&page);
+		if (hs->page_fn(hs->page_arg, path, &page, &type)) {
+			body = evbuffer_new();
+			evhttp_add_header(out, "Content-Type", type);
+			evhttp_add_header(out, "Cache-Control", "no-cache");
+			if (body != NULL)
+				evbuffer_add(body, page.data ? page.data : "", page.len);
+			http_reply(hs, req, 200, "OK", body);
+			if (body != NULL)
+				evbuffer_free(body);
+			buf_free(&page);
+			return;
+		}
+		buf_free(&page);
 	}
 	doc = publisher_get(hs->pub, path);
 	if (doc == NULL) {
-		http_send_text(req, 404, "Not Found", "404 not found\n");
+		http_send_text(hs, req, 404, "Not Found", "404 not found\n");
 		return;
 	}
 	date_format_http(doc->mtime, date, sizeof date);
@@ -262,7 +292,7 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	ims = evhttp_find_header(in, "If-Modified-Since");
 	if ((inm != NULL && http_etag_matches(inm, doc->etag)) ||
 	    (inm == NULL && ims != NULL && curl_getdate(ims, NULL) >= doc->mtime)) {
-		evhttp_send_reply(req, 304, "Not Modified", NULL);
+		http_reply(hs, req, 304, "Not Modified", NULL);
 		document_unref(doc);
 		return;
 	}
@@ -273,10 +303,12 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	body = evbuffer_new();
 	if (body == NULL) {
 		document_unref(doc);
+		if (hs->metrics != NULL)
+			metrics_http(hs->metrics, 500);
 		evhttp_send_error(req, 500, NULL);
 		return;
 	}
 	evbuffer_add_reference(body, gz ? doc->gz : doc->body, gz ? doc->gzlen : doc->len, http_doc_release, doc);
-	evhttp_send_reply(req, 200, "OK", body);
+	http_reply(hs, req, 200, "OK", body);
 	evbuffer_free(body);
 }

@@ -6,6 +6,8 @@
 struct event_base;
 struct config;
 struct publisher;
+struct metrics;
+struct buf;
 
 struct http_server;
 
@@ -13,11 +15,12 @@ struct http_server;
  * (nfds from fd 3). Returns NULL with *err set (caller frees) when an
  * address cannot be bound. */
 struct http_server *http_server_new(struct event_base *base, const struct config *cfg, struct publisher *pub,
-                                    int nfds, char **err);
+                                    struct metrics *m, int nfds, char **err);
 void http_server_set_config(struct http_server *hs, const struct config *cfg);
-/* Plain-text status body for GET /status; set by the daemon. */
-typedef char *(*http_status_fn)(void *arg);
-void http_server_set_status(struct http_server *hs, http_status_fn fn, void *arg);
+/* Pages made per request (status, metrics): fill out and *type and return
+ * 1, or return 0 when path is not such a page. Set by the daemon. */
+typedef int (*http_page_fn)(void *arg, const char *path, struct buf *out, const char **type);
+void http_server_set_pages(struct http_server *hs, http_page_fn fn, void *arg);
 void http_server_free(struct http_server *hs);
 
 #endif

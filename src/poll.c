@@ -17,8 +17,10 @@
 #include "daemon.h"
 #include "date.h"
 #include "fetch.h"
+#include "group.h"
 #include "item.h"
 #include "log.h"
+#include "metrics.h"
 #include "normalize.h"
 #include "parse.h"
 #include "publish.h"
@@ -52,6 +54,7 @@ static void poll_schedule(struct poll_feed *pf, long hint);
 static void poll_discard(struct poll_feed *pf);
 static char *content_type_charset(const char *ct);
 static long poll_hint(const struct fetch_result *res, long ttl);
+static void poll_set_warning(struct poll_feed *pf, const char *warning);
 
 static const struct fetch_ops poll_fetch_ops = {poll_on_data, poll_on_done};
 
@@ -81,6 +84,7 @@ poll_feed_free(struct poll_feed *pf)
 	poll_discard(pf);
 	free(pf->items);
 	free(pf->health.last_error);
+	free(pf->health.warning);
 	free(pf->name);
 	free(pf->url);
 	free(pf);
@@ -166,7 +170,7 @@ poll_feed_start(struct poll_feed *pf)
 
 	if (pf->in_flight || pf->health.gone)
 		return;
-	if (store_feed_get_validators(pf->d->st, pf->name, &etag, &lm) < 0)
+	if (store_feed_get_validators_for(pf->d->st, pf->name, pf->url, &etag, &lm) < 0)
 		etag = lm = NULL;
 	memset(&req, 0, sizeof req);
 	req.url = pf->url;
@@ -249,10 +253,16 @@ poll_store_items(struct poll_feed *pf, const struct fetch_result *res, int parse
 	if (store_begin(st) < 0)
 		goto fail;
 	for (size_t i = 0; i < pf->nitems; i++) {
-		if (store_offer(st, pf->name, pf->items[i], now, &o) < 0)
+		const struct item *it = pf->items[i];
+
+		if (store_offer(st, pf->name, it, now, &o) < 0)
 			goto fail;
-		if (o == STORE_NEW || o == STORE_UPDATE)
-			changed++;
+		if (o != STORE_NEW && o != STORE_UPDATE)
+			continue;
+		changed++;
+		if (grouper_apply(pf->d->grouper, st, store_last_item(st), pf->name, it,
+		                  it->published ? it->published : now) < 0)
+			goto fail;
 	}
 	if (pf->parser != NULL && store_feed_set_meta(st, pf->name, parser_meta(pf->parser)) < 0)
 		goto fail;
@@ -274,6 +284,18 @@ fail:
 	free(pf->health.last_error);
 	pf->health.last_error = xstrdup("could not save items to the state database");
 	log_err("feed %s: could not save items to the state database", pf->name);
+}
+
+/* Remember (and log, when it changes) what had to be repaired. */
+static void
+poll_set_warning(struct poll_feed *pf, const char *warning)
+{
+	struct feed_health *h = &pf->health;
+
+	if (warning != NULL && (h->warning == NULL || strcmp(h->warning, warning) != 0))
+		log_warn("feed %s: %s", pf->name, warning);
+	free(h->warning);
+	h->warning = warning ? xstrdup(warning) : NULL;
 }
 
 /* Server hints on the next poll, in seconds (0: none). */
@@ -328,6 +350,7 @@ poll_finish(struct poll_feed *pf, const struct fetch_result *res)
 	struct feed_health *h = &pf->health;
 	char *error = NULL;
 	int parsed_ok = 0;
+	enum metrics_fetch outcome;
 
 	pf->in_flight = 0;
 	if (pf->retired) {
@@ -336,8 +359,15 @@ poll_finish(struct poll_feed *pf, const struct fetch_result *res)
 	}
 	h->last_status = res->status;
 	h->bytes = res->bytes;
+	/* Validators saved below belong to the URL they came from. */
+	if (res->ok && res->moved_to != NULL) {
+		log_notice("feed %s moved permanently to %s; update feedmux.conf", pf->name, res->moved_to);
+		free(pf->url);
+		pf->url = xstrdup(res->moved_to);
+	}
 	if (res->ok && res->status == 304) {
 		h->n304++;
+		outcome = METRICS_FETCH_NOT_MODIFIED;
 		log_debug("feed %s: not modified", pf->name);
 	} else if (res->ok) {
 		if (pf->parser == NULL) {
@@ -349,19 +379,19 @@ poll_finish(struct poll_feed *pf, const struct fetch_result *res)
 				free(perr);
 			} else {
 				parsed_ok = 1;
+				poll_set_warning(pf, parser_warning(pf->parser));
 			}
 			pf->ttl_hint = parser_meta(pf->parser)->ttl * 60;
 		}
 		if (pf->nitems > 0 || parsed_ok)
 			poll_store_items(pf, res, parsed_ok);
+		outcome = parsed_ok ? METRICS_FETCH_OK : METRICS_FETCH_PARSE_ERROR;
 	} else {
 		error = xstrdup(res->error ? res->error : "transfer failed");
+		outcome = res->status >= 400 ? METRICS_FETCH_HTTP_ERROR : METRICS_FETCH_NET_ERROR;
 	}
-	if (res->moved_to != NULL && res->ok) {
-		log_notice("feed %s moved permanently to %s; update feedmux.conf", pf->name, res->moved_to);
-		free(pf->url);
-		pf->url = xstrdup(res->moved_to);
-	}
+	pf->d->metrics.fetches[outcome]++;
+	pf->d->metrics.fetch_bytes += res->bytes;
 	if (res->status == 410) {
 		h->gone = 1;
 		free(error);
@@ -402,5 +432,5 @@ poll_feed_describe(const struct poll_feed *pf, struct buf *out)
 	buf_printf(out, "%s\t%s\tstatus=%ld\tlast_success=%s\tnext=%s\tfailures=%d\titems=%zu\tbytes=%zu\t304s=%lu\t%s\n",
 	           pf->name, h->gone ? "gone" : h->last_error ? "failing" : h->last_success ? "ok" : "pending",
 	           h->last_status, last, next, h->failures, h->items, h->bytes, h->n304,
-	           h->last_error ? h->last_error : "");
+	           h->last_error ? h->last_error : h->warning ? h->warning : "");
 }

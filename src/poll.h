@@ -18,6 +18,7 @@ struct feed_health {
 	time_t last_success;
 	long last_status;
 	char *last_error;     /* NULL when the last poll succeeded */
+	char *warning;        /* what had to be repaired to read it, or NULL */
 	int failures;         /* consecutive */
 	time_t next_due;      /* wall clock, for display */
 	size_t bytes;         /* last body */

@@ -1,6 +1,11 @@
-/* publish.c: rendering walks the store twice (the feed's <updated> is the
- * newest entry's, and it precedes the entries), then checks the bytes are
- * well-formed XML before anything is replaced. A rendering whose bytes
+/* publish.c: the documents are listed from the configuration: the merged
+ * feed (/feed.atom and /feed.json), the subscriptions (/feeds.opml), and
+ * per topic /topics/NAME.atom and /topics/NAME.json. A rendering walks the
+ * store twice per entry list (the Atom <updated> is the newest entry's and
+ * precedes the entries), writing the Atom and the JSON Feed in the same
+ * second pass. The same selection (date window, max_entries, max_per_feed)
+ * runs in both passes. Every document is re-read before it replaces the
+ * previous one (XML well-formed, JSON parseable); a rendering whose bytes
  * equal the current document's is dropped, so ETag and Last-Modified move
  * only when the content does. Files are written to a temporary name,
  * fsynced, renamed over the old one, and the directory fsynced, so a crash
@@ -10,11 +15,13 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <libxml/parser.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 #include <zlib.h>
@@ -22,45 +29,92 @@
 #include "atom.h"
 #include "buf.h"
 #include "config.h"
+#include "jsonfeed.h"
 #include "log.h"
+#include "metrics.h"
+#include "opml.h"
 #include "store.h"
 #include "xalloc.h"
 
 #define PUBLISH_DEBOUNCE_MS 500
-#define PUBLISH_MAX_DOCS 1
+/* With max_per_feed, how many entries the walk may look at per entry
+ * published, at most, before it gives up filling the list. */
+#define PUBLISH_SCAN_FACTOR 16
 
-enum { DOC_FEED_ATOM = 0 };
+#define TYPE_ATOM "application/atom+xml; charset=utf-8"
+#define TYPE_JSON "application/feed+json; charset=utf-8"
+#define TYPE_OPML "text/x-opml; charset=utf-8"
 
 struct publisher {
 	struct event_base *base;
 	const struct config *cfg;
 	struct store *st;
+	struct metrics *metrics;
 	struct event *debounce;
-	struct document *docs[PUBLISH_MAX_DOCS];
+	struct document **docs;
+	size_t ndocs;
 };
 
-struct render_pass {
-	struct atom_writer *w;
+/* Per-feed counts for max_per_feed: open addressing on the name's hash. */
+struct feed_counts {
+	uint64_t *keys;
+	unsigned *counts;
+	size_t cap;
+};
+
+/* One walk over the entries of a list (all, or one topic). */
+/* A story's other reports, gathered between the two passes. */
+struct story_group {
+	int64_t lead;
+	time_t updated;          /* the newest report's first sighting */
+	struct atom_related *rel;
+	size_t nrel;
+};
+
+struct selection {
+	const struct config *cfg;
+	struct feed_counts fc;
+	size_t taken;
 	time_t newest;
+	struct story_group *groups; /* leads of the list, in walk order */
+	size_t ngroups;
+	size_t groups_cap;
+	struct story_group *current; /* while gathering one group */
+	struct atom_writer *atom;
+	struct jsonfeed_writer *json;
 	int failed;
 };
 
 static void publisher_debounce_cb(evutil_socket_t fd, short what, void *arg);
-static int render_newest_cb(void *arg, const struct store_entry *e);
-static int render_entry_cb(void *arg, const struct store_entry *e);
-static int render_feed(struct publisher *pub, time_t now, struct buf *out);
+static int select_entry(struct selection *sel, const struct store_entry *e);
+static int pass_newest_cb(void *arg, const struct store_entry *e);
+static int pass_write_cb(void *arg, const struct store_entry *e);
+static int gather_member_cb(void *arg, const struct store_entry *e);
+static int gather_stories(struct publisher *pub, struct selection *sel);
+static struct story_group *find_group(struct selection *sel, int64_t lead);
+static void free_groups(struct selection *sel);
+static int publish_walk(struct publisher *pub, const struct config_topic *topic, time_t now, store_entry_fn fn,
+                        void *arg);
+static int render_list(struct publisher *pub, const struct config_topic *topic, time_t now, struct buf *atom,
+                       struct buf *json);
 static struct document *document_new(const char *path, const char *type, struct buf *body, time_t now);
 static int gzip_bytes(const unsigned char *in, size_t len, unsigned char **out, size_t *outlen);
-static int xml_well_formed(const unsigned char *data, size_t len, char **why);
+static int check_xml(const struct buf *b, char **why);
+static int check_json(const struct buf *b, char **why);
 static int write_file_atomic(const char *dir, const char *name, const unsigned char *data, size_t len);
 static int publisher_write_files(struct publisher *pub, const struct document *doc);
+static void publisher_offer(struct publisher *pub, struct document **next, size_t *nnext, const char *path,
+                            const char *type, struct buf *body, time_t now, int (*check)(const struct buf *, char **));
+static void feed_counts_free(struct feed_counts *fc);
+static const char *topic_label(void *arg, const char *name);
 
 /* Create the publisher; nothing is rendered until asked. */
 struct publisher *
-publisher_new(struct event_base *base, const struct config *cfg, struct store *st)
+publisher_new(struct event_base *base, const struct config *cfg, struct store *st, struct metrics *m)
 {
 	struct publisher *pub = xcalloc(1, sizeof *pub);
 
+	pub->metrics = m;
 	pub->base = base;
 	pub->cfg = cfg;
 	pub->st = st;
@@ -77,9 +131,9 @@ publisher_free(struct publisher *pub)
 		return;
 	if (pub->debounce != NULL)
 		event_free(pub->debounce);
-	for (size_t i = 0; i < PUBLISH_MAX_DOCS; i++)
-		if (pub->docs[i] != NULL)
-			document_unref(pub->docs[i]);
+	for (size_t i = 0; i < pub->ndocs; i++)
+		document_unref(pub->docs[i]);
+	free(pub->docs);
 	free(pub);
 }
 
@@ -106,70 +160,275 @@ publisher_mark_dirty(struct publisher *pub)
 static void
 publisher_debounce_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct publisher *pub = arg;
-
-	publisher_render(pub, time(NULL));
+	publisher_render(arg, time(NULL));
 }
 
-/* Pass 1: the newest <updated> among the entries. */
-static int
-render_newest_cb(void *arg, const struct store_entry *e)
+/* Release the per-feed counts. */
+static void
+feed_counts_free(struct feed_counts *fc)
 {
-	struct render_pass *rp = arg;
+	free(fc->keys);
+	free(fc->counts);
+	memset(fc, 0, sizeof *fc);
+}
 
-	if (e->updated > rp->newest)
-		rp->newest = e->updated;
+/* Bump feed's count; returns the count after the bump. */
+static unsigned
+feed_counts_bump(struct feed_counts *fc, const char *feed)
+{
+	uint64_t key = XXH3_64bits(feed, strlen(feed)) | 1;
+	size_t i;
+
+	if (fc->cap == 0) {
+		fc->cap = 256;
+		fc->keys = xcalloc(fc->cap, sizeof *fc->keys);
+		fc->counts = xcalloc(fc->cap, sizeof *fc->counts);
+	}
+	for (i = key & (fc->cap - 1); fc->keys[i] != 0 && fc->keys[i] != key; i = (i + 1) & (fc->cap - 1))
+		;
+	if (fc->keys[i] == 0) {
+		size_t used = 0;
+		for (size_t j = 0; j < fc->cap; j++)
+			used += fc->keys[j] != 0;
+		if (2 * (used + 1) > fc->cap) {
+			struct feed_counts big = {NULL, NULL, fc->cap * 2};
+			big.keys = xcalloc(big.cap, sizeof *big.keys);
+			big.counts = xcalloc(big.cap, sizeof *big.counts);
+			for (size_t j = 0; j < fc->cap; j++) {
+				size_t k;
+				if (fc->keys[j] == 0)
+					continue;
+				for (k = fc->keys[j] & (big.cap - 1); big.keys[k] != 0; k = (k + 1) & (big.cap - 1))
+					;
+				big.keys[k] = fc->keys[j];
+				big.counts[k] = fc->counts[j];
+			}
+			feed_counts_free(fc);
+			*fc = big;
+			return feed_counts_bump(fc, feed);
+		}
+		fc->keys[i] = key;
+	}
+	return ++fc->counts[i];
+}
+
+/* Whether e belongs in the list: 1 take, 0 skip, -1 the list is full.
+ * A story is one entry, its lead's: the other reports are skipped here
+ * and shown as related links of the lead. */
+static int
+select_entry(struct selection *sel, const struct store_entry *e)
+{
+	if (sel->taken >= (size_t)sel->cfg->max_entries)
+		return -1;
+	if (e->story != 0 && e->story != e->item_id)
+		return 0;
+	if (sel->cfg->max_per_feed > 0 && feed_counts_bump(&sel->fc, e->feed_name) > (unsigned)sel->cfg->max_per_feed)
+		return 0;
+	sel->taken++;
+	return 1;
+}
+
+/* Pass 1: the newest <updated> among the selected entries. */
+static int
+pass_newest_cb(void *arg, const struct store_entry *e)
+{
+	struct selection *sel = arg;
+	int take = select_entry(sel, e);
+
+	if (take < 0)
+		return 1;
+	if (take && e->updated > sel->newest)
+		sel->newest = e->updated;
+	if (take && e->story == e->item_id) {
+		struct story_group *g;
+
+		if (sel->ngroups == sel->groups_cap) {
+			sel->groups_cap = sel->groups_cap ? sel->groups_cap * 2 : 16;
+			sel->groups = xreallocarray(sel->groups, sel->groups_cap, sizeof *sel->groups);
+		}
+		g = &sel->groups[sel->ngroups++];
+		memset(g, 0, sizeof *g);
+		g->lead = e->item_id;
+	}
 	return 0;
 }
 
-/* Pass 2: write one entry. */
+/* One report of a story being gathered. */
 static int
-render_entry_cb(void *arg, const struct store_entry *e)
+gather_member_cb(void *arg, const struct store_entry *e)
 {
-	struct render_pass *rp = arg;
+	struct selection *sel = arg;
+	struct story_group *g = sel->current;
+	struct atom_related *r;
 
-	if (atom_writer_entry(rp->w, e) < 0) {
-		rp->failed = 1;
+	if (e->item_id == g->lead)
+		return 0;
+	if (e->first_seen > g->updated)
+		g->updated = e->first_seen;
+	g->rel = xreallocarray(g->rel, g->nrel + 1, sizeof *g->rel);
+	r = &g->rel[g->nrel++];
+	r->href = e->item->link ? xstrdup(e->item->link) : NULL;
+	r->title = e->item->title ? xstrdup(e->item->title) : NULL;
+	r->publisher = xstrdup(e->source && e->source->title ? e->source->title : e->feed_name);
+	return 0;
+}
+
+/* Between the passes: the other reports of every story in the list. A
+ * report joining moves the story's <updated>, so pass 1's newest too. */
+static int
+gather_stories(struct publisher *pub, struct selection *sel)
+{
+	for (size_t i = 0; i < sel->ngroups; i++) {
+		sel->current = &sel->groups[i];
+		if (store_foreach_story(pub->st, sel->groups[i].lead, gather_member_cb, sel) < 0)
+			return -1;
+		if (sel->groups[i].updated > sel->newest)
+			sel->newest = sel->groups[i].updated;
+	}
+	sel->current = NULL;
+	return 0;
+}
+
+/* The gathered group of a lead, or NULL. */
+static struct story_group *
+find_group(struct selection *sel, int64_t lead)
+{
+	for (size_t i = 0; i < sel->ngroups; i++)
+		if (sel->groups[i].lead == lead)
+			return &sel->groups[i];
+	return NULL;
+}
+
+/* Release the gathered groups. */
+static void
+free_groups(struct selection *sel)
+{
+	for (size_t i = 0; i < sel->ngroups; i++) {
+		for (size_t j = 0; j < sel->groups[i].nrel; j++) {
+			free((char *)(uintptr_t)sel->groups[i].rel[j].href);
+			free((char *)(uintptr_t)sel->groups[i].rel[j].title);
+			free((char *)(uintptr_t)sel->groups[i].rel[j].publisher);
+		}
+		free(sel->groups[i].rel);
+	}
+	free(sel->groups);
+	sel->groups = NULL;
+	sel->ngroups = sel->groups_cap = 0;
+}
+
+/* Pass 2: write the selected entries. */
+static int
+pass_write_cb(void *arg, const struct store_entry *e)
+{
+	struct selection *sel = arg;
+	int take = select_entry(sel, e);
+
+	struct story_group *g = NULL;
+
+	if (take < 0)
+		return 1;
+	if (!take)
+		return 0;
+	if (e->story == e->item_id)
+		g = find_group(sel, e->item_id);
+	if ((g != NULL ? atom_writer_story(sel->atom, e, g->rel, g->nrel, g->updated)
+	               : atom_writer_entry(sel->atom, e)) < 0 ||
+	    jsonfeed_writer_entry(sel->json, e) < 0) {
+		sel->failed = 1;
 		return 1;
 	}
 	return 0;
 }
 
-/* Render the merged feed into out. */
+/* Walk the entries of a list, newest first, within max_age. */
 static int
-render_feed(struct publisher *pub, time_t now, struct buf *out)
+publish_walk(struct publisher *pub, const struct config_topic *topic, time_t now, store_entry_fn fn, void *arg)
 {
 	const struct config *cfg = pub->cfg;
-	struct render_pass rp = {NULL, 0, 0};
-	struct atom_head head;
-	char *self = NULL, *id = NULL;
 	time_t since = cfg->max_age > 0 ? now - cfg->max_age : 0;
+	size_t limit = (size_t)cfg->max_entries;
+
+	if (cfg->max_per_feed > 0)
+		limit *= PUBLISH_SCAN_FACTOR;
+	return store_foreach_entry_topic(pub->st, topic ? topic->name : NULL, since, limit, fn, arg);
+}
+
+/* The title of a configured topic, for category labels. */
+static const char *
+topic_label(void *arg, const char *name)
+{
+	const struct config_topic *t = config_find_topic(arg, name);
+
+	return t ? (t->title ? t->title : t->name) : NULL;
+}
+
+/* Render one list (everything, or a topic) as Atom and JSON Feed. */
+static int
+render_list(struct publisher *pub, const struct config_topic *topic, time_t now, struct buf *atom, struct buf *json)
+{
+	const struct config *cfg = pub->cfg;
+	struct selection sel;
+	struct atom_head head;
+	struct jsonfeed_head jhead;
+	char *title = NULL, *self = NULL, *jself = NULL, *id = NULL, *scheme = NULL;
 	int rc = -1;
 
-	if (store_foreach_entry(pub->st, since, (size_t)cfg->max_entries, render_newest_cb, &rp) < 0)
+	memset(&sel, 0, sizeof sel);
+	sel.cfg = cfg;
+	if (publish_walk(pub, topic, now, pass_newest_cb, &sel) < 0 || gather_stories(pub, &sel) < 0)
 		goto done;
-	self = xasprintf("%sfeed.atom", cfg->base_url);
-	id = cfg->id ? xstrdup(cfg->id) : xstrdup(self);
+	feed_counts_free(&sel.fc);
+	sel.taken = 0;
+	if (topic != NULL) {
+		title = xasprintf("%s: %s", cfg->title, topic->title ? topic->title : topic->name);
+		self = xasprintf("%stopics/%s.atom", cfg->base_url, topic->name);
+		jself = xasprintf("%stopics/%s.json", cfg->base_url, topic->name);
+		id = xstrdup(self);
+	} else {
+		title = xstrdup(cfg->title);
+		self = xasprintf("%sfeed.atom", cfg->base_url);
+		jself = xasprintf("%sfeed.json", cfg->base_url);
+		id = cfg->id ? xstrdup(cfg->id) : xstrdup(self);
+	}
 	memset(&head, 0, sizeof head);
 	head.id = id;
-	head.title = cfg->title;
+	head.title = title;
 	head.subtitle = cfg->subtitle;
 	head.self = self;
 	head.alternate = cfg->link;
 	head.author = cfg->author;
-	/* With no entries the feed has never changed: the epoch keeps the
+	/* With no entries the list has never changed: the epoch keeps the
 	 * document identical across restarts. */
-	head.updated = rp.newest;
-	rp.w = atom_writer_new(&head);
-	if (rp.w == NULL)
+	head.updated = sel.newest;
+	scheme = xasprintf("%stopics/", cfg->base_url);
+	head.topic_scheme = scheme;
+	head.topic_label = topic_label;
+	head.topic_arg = (void *)(uintptr_t)cfg;
+	memset(&jhead, 0, sizeof jhead);
+	jhead.title = title;
+	jhead.home_page_url = cfg->link;
+	jhead.feed_url = jself;
+	jhead.description = cfg->subtitle;
+	jhead.author = cfg->author;
+	sel.atom = atom_writer_new(&head);
+	sel.json = jsonfeed_writer_new(&jhead);
+	if (sel.atom == NULL || sel.json == NULL)
 		goto done;
-	if (store_foreach_entry(pub->st, since, (size_t)cfg->max_entries, render_entry_cb, &rp) < 0 || rp.failed)
+	if (publish_walk(pub, topic, now, pass_write_cb, &sel) < 0 || sel.failed)
 		goto done;
-	rc = atom_writer_finish(rp.w, out);
+	if (atom_writer_finish(sel.atom, atom) < 0 || jsonfeed_writer_finish(sel.json, json) < 0)
+		goto done;
+	rc = 0;
 done:
-	atom_writer_free(rp.w);
+	atom_writer_free(sel.atom);
+	jsonfeed_writer_free(sel.json);
+	feed_counts_free(&sel.fc);
+	free_groups(&sel);
+	free(title);
 	free(self);
+	free(jself);
 	free(id);
+	free(scheme);
 	return rc;
 }
 
@@ -239,14 +498,14 @@ done:
 	return rc;
 }
 
-/* Re-read what we are about to publish: it must be well-formed XML. */
+/* An XML document about to be published must be well-formed UTF-8. */
 static int
-xml_well_formed(const unsigned char *data, size_t len, char **why)
+check_xml(const struct buf *b, char **why)
 {
 	xmlDocPtr doc;
 
-	doc = xmlReadMemory((const char *)data, (int)len, NULL, "utf-8", XML_PARSE_NONET | XML_PARSE_NOERROR |
-	                    XML_PARSE_NOWARNING);
+	doc = xmlReadMemory(b->data, (int)b->len, NULL, "utf-8",
+	                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (doc == NULL) {
 		const xmlError *e = xmlGetLastError();
 		*why = xstrdup(e && e->message ? e->message : "not well-formed");
@@ -254,6 +513,28 @@ xml_well_formed(const unsigned char *data, size_t len, char **why)
 	}
 	xmlFreeDoc(doc);
 	return 0;
+}
+
+/* A JSON document about to be published must parse. */
+static int
+check_json(const struct buf *b, char **why)
+{
+	struct json_tokener *tok = json_tokener_new();
+	json_object *o;
+	int rc = 0;
+
+	if (tok == NULL) {
+		*why = xstrdup("out of memory");
+		return -1;
+	}
+	o = json_tokener_parse_ex(tok, b->data, (int)b->len);
+	if (o == NULL) {
+		*why = xstrdup(json_tokener_error_desc(json_tokener_get_error(tok)));
+		rc = -1;
+	}
+	json_object_put(o);
+	json_tokener_free(tok);
+	return rc;
 }
 
 /* Write data to dir/name atomically. */
@@ -310,70 +591,122 @@ done:
 	return rc;
 }
 
-/* Write a document and its .gz twin into output_dir. */
+/* Write a document and its .gz twin into output_dir (topics/ for topics). */
 static int
 publisher_write_files(struct publisher *pub, const struct document *doc)
 {
-	const char *dir = pub->cfg->output_dir;
-	const char *name = doc->path + 1;
-	char *gzname = NULL;
+	const char *out = pub->cfg->output_dir;
+	const char *slash = strrchr(doc->path, '/');
+	char *dir = NULL, *gzname = NULL;
 	int rc = -1;
 
-	if (dir == NULL)
+	if (out == NULL)
 		return 0;
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		log_err("publish: cannot create output_dir %s: %s", dir, strerror(errno));
-		return -1;
+	dir = xasprintf("%s%.*s", out, (int)(slash - doc->path), doc->path);
+	if ((mkdir(out, 0755) < 0 && errno != EEXIST) || (mkdir(dir, 0755) < 0 && errno != EEXIST)) {
+		log_err("publish: cannot create %s: %s", dir, strerror(errno));
+		goto done;
 	}
-	gzname = xasprintf("%s.gz", name);
-	if (write_file_atomic(dir, name, doc->body, doc->len) < 0)
+	gzname = xasprintf("%s.gz", slash + 1);
+	if (write_file_atomic(dir, slash + 1, doc->body, doc->len) < 0)
 		goto done;
 	if (write_file_atomic(dir, gzname, doc->gz, doc->gzlen) < 0)
 		goto done;
 	rc = 0;
 done:
+	free(dir);
 	free(gzname);
 	return rc;
+}
+
+/* Offer a rendering for path: keep the current document when the bytes
+ * are the same, refuse bytes that do not re-read, else make a new one.
+ * The chosen document is appended to next. */
+static void
+publisher_offer(struct publisher *pub, struct document **next, size_t *nnext, const char *path, const char *type,
+                struct buf *body, time_t now, int (*check)(const struct buf *, char **))
+{
+	struct document *old = publisher_get(pub, path), *doc = NULL;
+	char *why = NULL;
+
+	if (body->data == NULL) {
+		log_err("publish: cannot render %s; the previous version stays published", path);
+		goto keep;
+	}
+	if (check(body, &why) < 0) {
+		log_err("publish: rendered %s does not re-read (%s); the previous version stays published", path, why);
+		free(why);
+		goto keep;
+	}
+	if (old != NULL && old->len == body->len && memcmp(old->body, body->data, body->len) == 0)
+		goto keep;
+	doc = document_new(path, type, body, now);
+	if (doc == NULL)
+		goto keep;
+	if (publisher_write_files(pub, doc) < 0)
+		log_warn("publish: %s is served but could not be written to output_dir", path);
+	document_unref(old);
+	next[(*nnext)++] = doc;
+	log_debug("publish: rendered %s", path);
+	return;
+keep:
+	if (old != NULL)
+		next[(*nnext)++] = old; /* our reference moves to next */
 }
 
 /* Render every output now. */
 int
 publisher_render(struct publisher *pub, time_t now)
 {
-	struct buf out;
-	struct document *doc = NULL, *old = pub->docs[DOC_FEED_ATOM];
-	char *why = NULL;
-	int rc = -1;
+	const struct config *cfg = pub->cfg;
+	size_t max = 3 + 2 * cfg->ntopics, nnext = 0;
+	struct document **next = xcalloc(max, sizeof *next);
+	struct buf atom, json, opml;
+	struct timespec t0, t1;
+	int rc = 0;
 
-	buf_init(&out);
-	if (render_feed(pub, now, &out) < 0) {
-		log_err("publish: cannot render /feed.atom; the previous version stays published");
-		goto done;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	buf_init(&atom);
+	buf_init(&json);
+	buf_init(&opml);
+	for (size_t t = 0; t <= cfg->ntopics; t++) {
+		const struct config_topic *topic = t == 0 ? NULL : &cfg->topics[t - 1];
+		char *apath = t == 0 ? xstrdup("/feed.atom") : xasprintf("/topics/%s.atom", topic->name);
+		char *jpath = t == 0 ? xstrdup("/feed.json") : xasprintf("/topics/%s.json", topic->name);
+
+		buf_reset(&atom);
+		buf_reset(&json);
+		if (render_list(pub, topic, now, &atom, &json) < 0) {
+			buf_free(&atom);
+			buf_free(&json);
+			rc = -1;
+		}
+		publisher_offer(pub, next, &nnext, apath, TYPE_ATOM, &atom, now, check_xml);
+		publisher_offer(pub, next, &nnext, jpath, TYPE_JSON, &json, now, check_json);
+		free(apath);
+		free(jpath);
 	}
-	if (xml_well_formed((const unsigned char *)out.data, out.len, &why) < 0) {
-		log_err("publish: rendered /feed.atom is not well-formed (%s); the previous version stays published",
-		        why);
-		goto done;
+	if (opml_write(cfg, NULL, NULL, NULL, &opml) < 0) {
+		buf_free(&opml);
+		rc = -1;
 	}
-	if (old != NULL && old->len == out.len && memcmp(old->body, out.data, out.len) == 0) {
-		rc = 0;
-		goto done;
+	publisher_offer(pub, next, &nnext, "/feeds.opml", TYPE_OPML, &opml, now, check_xml);
+	/* Documents no longer configured (a removed topic) go away now. */
+	for (size_t i = 0; i < pub->ndocs; i++)
+		document_unref(pub->docs[i]);
+	free(pub->docs);
+	pub->docs = next;
+	pub->ndocs = nnext;
+	buf_free(&atom);
+	buf_free(&json);
+	buf_free(&opml);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (pub->metrics != NULL) {
+		pub->metrics->renders++;
+		pub->metrics->render_failures += rc < 0;
+		pub->metrics->render_seconds +=
+		    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	}
-	doc = document_new("/feed.atom", "application/atom+xml; charset=utf-8", &out, now);
-	if (doc == NULL)
-		goto done;
-	if (publisher_write_files(pub, doc) < 0)
-		log_warn("publish: /feed.atom is served but could not be written to output_dir");
-	pub->docs[DOC_FEED_ATOM] = doc;
-	doc = NULL;
-	if (old != NULL)
-		document_unref(old);
-	log_debug("publish: rendered /feed.atom");
-	rc = 0;
-done:
-	buf_free(&out);
-	free(why);
-	document_unref(doc);
 	return rc;
 }
 
@@ -381,9 +714,9 @@ done:
 struct document *
 publisher_get(struct publisher *pub, const char *path)
 {
-	for (size_t i = 0; i < PUBLISH_MAX_DOCS; i++) {
+	for (size_t i = 0; i < pub->ndocs; i++) {
 		struct document *doc = pub->docs[i];
-		if (doc != NULL && strcmp(doc->path, path) == 0) {
+		if (strcmp(doc->path, path) == 0) {
 			doc->refs++;
 			return doc;
 		}

@@ -11,6 +11,7 @@
 struct event_base;
 struct config;
 struct store;
+struct metrics;
 
 /* A rendered document. Immutable once published; reference counted so a
  * response in flight keeps its bytes while a newer rendering replaces it. */
@@ -28,7 +29,9 @@ struct document {
 
 struct publisher;
 
-struct publisher *publisher_new(struct event_base *base, const struct config *cfg, struct store *st);
+/* m (may be NULL) receives render counts and times. */
+struct publisher *publisher_new(struct event_base *base, const struct config *cfg, struct store *st,
+                                struct metrics *m);
 void publisher_free(struct publisher *pub);
 /* Use cfg from now on (after a reload); re-renders. cfg outlives pub's use. */
 void publisher_set_config(struct publisher *pub, const struct config *cfg);

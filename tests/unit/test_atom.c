@@ -21,8 +21,12 @@
 static void
 render(const struct store_entry *e, size_t n, struct buf *out)
 {
-	struct atom_head head = {"http://127.0.0.1:8080/feed.atom", "World <Desk> & Co", "sub", "http://127.0.0.1:8080/feed.atom",
-	                         NULL, NULL, 1748822400};
+	struct atom_head head = {.id = "http://127.0.0.1:8080/feed.atom",
+	                         .title = "World <Desk> & Co",
+	                         .subtitle = "sub",
+	                         .self = "http://127.0.0.1:8080/feed.atom",
+	                         .updated = 1748822400,
+	                         .topic_scheme = "http://127.0.0.1:8080/topics/"};
 	struct atom_writer *w = atom_writer_new(&head);
 
 	assert_non_null(w);
@@ -138,6 +142,56 @@ test_empty_feed_deterministic(void **state)
 	buf_free(&b);
 }
 
+/* A story: the lead's entry with related links, one contributor per other
+ * publisher, topic categories, and the story's later <updated>. */
+static void
+test_story_entry(void **state)
+{
+	struct item *it = item_new();
+	struct feed_meta src = {"World Desk Wire", "http://example.org/", NULL, 0, 0};
+	const char *topics[] = {"asia-pacific", "world"};
+	struct atom_related rel[] = {
+	    {"http://b.example/1", "US Defense Secretary Sounds Alarm", "Pacific Brief"},
+	    {"http://c.example/2", "Hegseth on Taiwan", "Harbour Ledger"},
+	    {"http://c.example/3", "Hegseth, again", "Harbour Ledger"},
+	};
+	struct atom_head head = {.id = "urn:x", .title = "t", .self = "http://h/feed.atom", .updated = 1,
+	                         .topic_scheme = "http://h/topics/"};
+	struct store_entry e;
+	struct atom_writer *w;
+	struct buf out;
+	const char *p;
+	int contributors = 0;
+
+	it->title = strdup("Hegseth Urges Stronger Defense");
+	it->link = strdup("http://a.example/lead");
+	memset(&e, 0, sizeof e);
+	e.item = it;
+	e.feed_name = "worlddesk";
+	e.entry_id = "urn:feedmux:1";
+	e.first_seen = 1748822400;
+	e.updated = 1748822400;
+	e.source = &src;
+	e.topics = topics;
+	e.ntopics = 2;
+	buf_init(&out);
+	w = atom_writer_new(&head);
+	assert_non_null(w);
+	assert_int_equal(atom_writer_story(w, &e, rel, 3, 1748830000), 0);
+	assert_int_equal(atom_writer_finish(w, &out), 0);
+	atom_writer_free(w);
+	assert_int_equal(validate(&out), 0);
+	assert_non_null(strstr(out.data, "rel=\"related\" href=\"http://b.example/1\" "
+	                                 "title=\"Pacific Brief: US Defense Secretary Sounds Alarm\""));
+	assert_non_null(strstr(out.data, "<category term=\"asia-pacific\" scheme=\"http://h/topics/\"/>"));
+	assert_non_null(strstr(out.data, "<updated>2025-06-02T02:06:40Z</updated>"));
+	for (p = out.data; (p = strstr(p, "<contributor>")) != NULL; p++)
+		contributors++;
+	assert_int_equal(contributors, 2);
+	buf_free(&out);
+	item_free(it);
+}
+
 int
 main(void)
 {
@@ -145,6 +199,7 @@ main(void)
 	    cmocka_unit_test(test_full_entry_validates),
 	    cmocka_unit_test(test_minimal_entry_validates),
 	    cmocka_unit_test(test_empty_feed_deterministic),
+	    cmocka_unit_test(test_story_entry),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 

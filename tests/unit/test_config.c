@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "story.h"
 #include "strlist.h"
 #include "xalloc.h"
 
@@ -222,7 +223,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg->allow_private_networks, 1);
 	assert_int_equal(cfg->stories, 1);
 	assert_int_equal(cfg->story_window, 48 * 3600);
-	assert_true(cfg->story_threshold == 0.5);
+	assert_true(cfg->story_threshold == STORY_THRESHOLD_DEFAULT);
 	assert_int_equal(cfg->ntopics, 0);
 	assert_int_equal(cfg->nfeeds, 0);
 	assert_non_null(strstr(cfg->path, "ok.conf"));

@@ -1,0 +1,161 @@
+/* group.c: topics come from topic.c (config rules, feed membership) and
+ * stories from story.c (near-duplicate headlines across publishers). The
+ * story index lives in memory and covers story_window; at start it is
+ * rebuilt by replaying the store's recent items oldest first, which gives
+ * the same grouping as when they arrived (the index is deterministic). */
+#include "group.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "item.h"
+#include "log.h"
+#include "sanitize.h"
+#include "store.h"
+#include "story.h"
+#include "topic.h"
+#include "xalloc.h"
+
+struct grouper {
+	const struct config *cfg;
+	struct topic_set *topics;
+	struct story_index *stories; /* NULL when stories = no */
+	size_t *idx;                 /* scratch for topic_set_match */
+	const char **names;          /* scratch: topic names of one item */
+	uint64_t multi;              /* stories with more than one item */
+};
+
+struct rebuild {
+	struct grouper *g;
+	struct store *st;
+	time_t story_since;
+	int failed;
+};
+
+static int grouper_topics(struct grouper *g, struct store *st, int64_t item, const char *feed,
+                          const struct item *it);
+static int grouper_story(struct grouper *g, struct store *st, int64_t item, const char *feed,
+                         const struct item *it, time_t when);
+static int rebuild_cb(void *arg, const struct store_entry *e);
+
+/* Compile the topics and start an empty story index. */
+struct grouper *
+grouper_new(const struct config *cfg)
+{
+	struct grouper *g = xcalloc(1, sizeof *g);
+	size_t n;
+
+	g->cfg = cfg;
+	g->topics = topic_set_new(cfg);
+	n = topic_set_count(g->topics);
+	g->idx = xcalloc(n ? n : 1, sizeof *g->idx);
+	g->names = xcalloc(n ? n : 1, sizeof *g->names);
+	if (cfg->stories)
+		g->stories = story_index_new(cfg->story_threshold, cfg->story_window);
+	return g;
+}
+
+/* Free everything. */
+void
+grouper_free(struct grouper *g)
+{
+	if (g == NULL)
+		return;
+	topic_set_free(g->topics);
+	story_index_free(g->stories);
+	free(g->idx);
+	free(g->names);
+	free(g);
+}
+
+/* Decide and store an item's topics. */
+static int
+grouper_topics(struct grouper *g, struct store *st, int64_t item, const char *feed, const struct item *it)
+{
+	size_t n = topic_set_match(g->topics, feed, it, g->idx);
+
+	for (size_t i = 0; i < n; i++)
+		g->names[i] = g->cfg->topics[g->idx[i]].name;
+	return store_item_set_topics(st, item, g->names, n);
+}
+
+/* Add an item to the story index and store its story. */
+static int
+grouper_story(struct grouper *g, struct store *st, int64_t item, const char *feed, const struct item *it,
+              time_t when)
+{
+	char *text = NULL;
+	uint64_t story;
+	int rc;
+
+	if (g->stories == NULL)
+		return 0;
+	/* The summary only matters when the title has nothing to match on. */
+	if ((it->title == NULL || *it->title == '\0') && it->summary != NULL)
+		text = sanitize_text(it->summary);
+	story = story_index_add(g->stories, (uint64_t)item, feed, it->title, text, when);
+	free(text);
+	if (story != (uint64_t)item && story_index_story_size(g->stories, story) == 2)
+		g->multi++;
+	rc = store_item_set_story(st, item, story == (uint64_t)item ? 0 : (int64_t)story);
+	if (rc == 0 && story != (uint64_t)item)
+		rc = store_item_set_story(st, (int64_t)story, (int64_t)story);
+	return rc;
+}
+
+/* Topics and story of a freshly stored item. */
+int
+grouper_apply(struct grouper *g, struct store *st, int64_t item, const char *feed, const struct item *it,
+              time_t when)
+{
+	if (item <= 0)
+		return 0;
+	if (grouper_topics(g, st, item, feed, it) < 0)
+		return -1;
+	return grouper_story(g, st, item, feed, it, when);
+}
+
+/* One stored item during a rebuild. */
+static int
+rebuild_cb(void *arg, const struct store_entry *e)
+{
+	struct rebuild *rb = arg;
+	const struct item *it = e->item;
+	time_t when = it->published ? it->published : e->first_seen;
+
+	if (grouper_topics(rb->g, rb->st, e->item_id, e->feed_name, it) < 0)
+		goto fail;
+	if (e->first_seen >= rb->story_since &&
+	    grouper_story(rb->g, rb->st, e->item_id, e->feed_name, it, when) < 0)
+		goto fail;
+	return 0;
+fail:
+	rb->failed = 1;
+	return 1;
+}
+
+/* Replay stored items through topics and stories. */
+int
+grouper_rebuild(struct grouper *g, struct store *st, time_t now, time_t since)
+{
+	struct rebuild rb = {g, st, now - g->cfg->story_window, 0};
+
+	if (rb.story_since < since)
+		since = rb.story_since < 0 ? 0 : rb.story_since;
+	if (store_begin(st) < 0)
+		return -1;
+	if (store_foreach_recent(st, since, rebuild_cb, &rb) < 0 || rb.failed) {
+		store_rollback(st);
+		log_err("group: could not re-decide topics and stories of stored items");
+		return -1;
+	}
+	return store_commit(st);
+}
+
+/* Stories with more than one item. */
+uint64_t
+grouper_story_count(const struct grouper *g)
+{
+	return g->multi;
+}

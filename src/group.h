@@ -1,0 +1,29 @@
+/* group.h: deciding, for each stored item, its topics and its story, and
+ * recording them in the store. Owns the compiled topics and the in-memory
+ * story index; a reload builds a new grouper. */
+#ifndef FEEDMUX_GROUP_H
+#define FEEDMUX_GROUP_H
+
+#include <stdint.h>
+#include <time.h>
+
+struct config;
+struct store;
+struct item;
+
+struct grouper;
+
+struct grouper *grouper_new(const struct config *cfg);
+void grouper_free(struct grouper *g);
+/* Decide and store the topics and story of the item the store just took
+ * (new or updated); when is its date. Returns 0 or -1 (store error). */
+int grouper_apply(struct grouper *g, struct store *st, int64_t item, const char *feed, const struct item *it,
+                  time_t when);
+/* Rebuild the story index from the store's items of the last story_window
+ * (at start and after a reload), and re-decide the topics of every stored
+ * item first seen since `since`. Call outside a feed transaction. */
+int grouper_rebuild(struct grouper *g, struct store *st, time_t now, time_t since);
+/* Stories currently grouping more than one item (for /metrics). */
+uint64_t grouper_story_count(const struct grouper *g);
+
+#endif
