@@ -145,15 +145,20 @@ def read_text(path):
 class FixtureServer:
     """tests/fixture/server.py in a subprocess; see its docstring for paths."""
 
-    def __init__(self, root=FIXTURE_FEEDS, lifetime=120):
+    def __init__(self, root=FIXTURE_FEEDS, lifetime=120, host=None):
+        """host: the loopback address to bind (default the server's own,
+        127.0.0.1); any 127.x.y.z works on Linux, so several servers give
+        a test several distinct hosts."""
         self.dir = make_tempdir("fixture")
         self.port_file = os.path.join(self.dir, "port")
         self.log = os.path.join(self.dir, "requests.jsonl")
         self.stderr_path = os.path.join(self.dir, "server.stderr")
         self.stderr = open(self.stderr_path, "w")
+        self.host = host or "127.0.0.1"
         self.proc = subprocess.Popen(
             [sys.executable, FIXTURE_SERVER, "--root", root, "--port-file", self.port_file,
-             "--log", self.log, "--lifetime", str(lifetime)],
+             "--log", self.log, "--lifetime", str(lifetime)] +
+            (["--host", host] if host else []),
             stdin=subprocess.DEVNULL, stdout=self.stderr, stderr=self.stderr, env=child_env())
         _cleanups.append(self.stop)
         deadline = time.monotonic() + 15
@@ -165,7 +170,7 @@ class FixtureServer:
                 fail("fixture server wrote no port file within 15 s")
             time.sleep(0.05)
         self.port = int(read_text(self.port_file).strip())
-        self.base = "http://127.0.0.1:%d" % self.port
+        self.base = "http://%s:%d" % (self.host, self.port)
 
     def url(self, path):
         return self.base + "/" + path.lstrip("/")
