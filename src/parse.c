@@ -369,6 +369,13 @@ static const struct parse_entity {
 };
 #define PARSE_NENTITIES (sizeof parse_entities / sizeof parse_entities[0])
 
+/* Windows-1252's 0x80-0x9F (U+FFFD where it has no character). */
+static const unsigned parse_cp1252[32] = {
+    0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD, 0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178,
+};
+
 /* A cached entity for libxml2, with room for its UTF-8 bytes. */
 struct parse_xent {
 	xmlEntity ent;
@@ -494,6 +501,7 @@ static void parse_decode_mixed(struct parser *p, const unsigned char *s, size_t 
 static void parse_decode_iconv(struct parser *p, const char *s, size_t len, int last);
 static int parse_utf8_seq(const unsigned char *s, size_t len, unsigned *cp);
 static void parse_emit(struct parser *p, unsigned cp);
+static char *parse_utf8_clean(const char *s, size_t len);
 static int parse_xml_bytes(struct parser *p, const char *data, size_t len);
 static int parse_recover(struct parser *p);
 static void parse_reset(struct parser *p);
@@ -961,11 +969,6 @@ parse_emit(struct parser *p, unsigned cp)
 static void
 parse_decode_mixed(struct parser *p, const unsigned char *s, size_t len, int last, int trusted)
 {
-	static const unsigned cp1252[32] = {
-	    0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-	    0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD, 0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
-	    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178,
-	};
 	int eight = p->enc != NULL && parse_is_8bit(p->enc) == 1;
 	size_t i = 0;
 
@@ -999,9 +1002,33 @@ parse_decode_mixed(struct parser *p, const unsigned char *s, size_t len, int las
 		}
 		if (!eight && !trusted)
 			p->n_cp1252++;
-		parse_emit(p, s[i] >= 0xA0 ? s[i] : cp1252[s[i] - 0x80]);
+		parse_emit(p, s[i] >= 0xA0 ? s[i] : parse_cp1252[s[i] - 0x80]);
 		i++;
 	}
+}
+
+/* A copy of s as valid UTF-8 without characters XML forbids: bytes that
+ * are not UTF-8 are read as windows-1252 (JSON strings, which json-c does
+ * not check). */
+static char *
+parse_utf8_clean(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	struct buf b;
+	char enc[4];
+
+	buf_init(&b);
+	for (size_t i = 0; i < len;) {
+		unsigned cp;
+		int n = parse_utf8_seq(u + i, len - i, &cp);
+		if (n <= 0) {
+			cp = u[i] >= 0xA0 ? u[i] : parse_cp1252[u[i] - 0x80];
+			n = 1;
+		}
+		buf_append(&b, enc, parse_utf8_put(cp, enc));
+		i += (size_t)n;
+	}
+	return buf_steal(&b);
 }
 
 /* Another encoding through iconv, into p->out (filtered like UTF-8). A
@@ -2736,8 +2763,7 @@ parse_json_string(struct parser *p, struct json_object *v)
 		}
 	}
 	/* A NUL inside a JSON string ends it here. */
-	copy = xstrdup(s);
-	parse_clean(copy);
+	copy = parse_utf8_clean(s, strlen(s));
 	return copy;
 }
 

@@ -1387,6 +1387,20 @@ test_json_feed(void **state)
 	assert_string_equal(g.v[1]->content, "<p>x</p>");
 	got_free(&g);
 
+	/* JSON strings are UTF-8 as XML allows it (fuzz_parse found the
+	 * bytes json-c passes through): not UTF-8 is read as windows-1252,
+	 * forbidden characters are dropped. */
+	{
+		static const char bad[] = "{\"version\": \"https://jsonfeed.org/version/1\", \"title\": \"a\x93"
+		                          "b\\u0001c\\ufffe\xed\xa0\x80\", \"items\": [{\"id\": \"\xff\"}]}";
+		parse_doc(bad, sizeof bad - 1, NULL, NULL, CHUNK_WHOLE, &g);
+		assert_int_equal(g.rc, 0);
+		assert_string_equal(g.meta.title, "a\xe2\x80\x9c"
+		                                  "bc\xc3\xad\xc2\xa0\xe2\x82\xac");
+		assert_string_equal(g.v[0]->id, "\xc3\xbf");
+		got_free(&g);
+	}
+
 	parse_file("corpus/broken/gofeed_json-invalid_invalid.json", NULL, NULL, &g);
 	assert_int_equal(g.rc, -1);
 	assert_string_equal(g.err, "not a feed (JSON: unexpected end of data)");
