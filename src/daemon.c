@@ -30,6 +30,7 @@
 
 static void daemon_signal_cb(evutil_socket_t sig, short what, void *arg);
 static void daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg);
+static void daemon_purge_cb(evutil_socket_t fd, short what, void *arg);
 static void daemon_reload(struct daemon *d);
 static void daemon_build_feeds(struct daemon *d);
 static void daemon_report_status(struct daemon *d);
@@ -95,6 +96,19 @@ static void
 daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 {
 	notify_watchdog();
+}
+
+/* Retention: items older than keep leave the database. */
+static void
+daemon_purge_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	size_t purged = 0;
+
+	if (store_purge(d->st, time(NULL) - d->cfg->keep, &purged) < 0)
+		log_warn("retention: could not purge items older than keep");
+	else if (purged > 0)
+		log_info("retention: purged %zu item(s) older than keep", purged);
 }
 
 /* Re-read the config; apply it only when valid. */
@@ -163,11 +177,9 @@ daemon_reload(struct daemon *d)
 	d->grouper = grouper_new(cfg);
 	daemon_apply_feeds(d);
 	/* New feeds start soon; kept feeds keep their timers. */
-	for (size_t i = 0; i < d->nfeeds; i++) {
-		const struct feed_health *h = poll_feed_health(d->feeds[i]);
-		if (h->last_attempt == 0 && h->next_due == 0)
+	for (size_t i = 0; i < d->nfeeds; i++)
+		if (!poll_feed_scheduled(d->feeds[i]))
 			poll_feed_schedule_first(d->feeds[i]);
-	}
 	log_notice("reload: %zu feed(s) added, %zu removed, %zu changed", added, removed, changed);
 	daemon_report_status(d);
 	notify_ready();
@@ -259,6 +271,8 @@ daemon_cleanup(struct daemon *d)
 		event_free(d->sig_hup);
 	if (d->watchdog)
 		event_free(d->watchdog);
+	if (d->purge)
+		event_free(d->purge);
 	if (d->base)
 		event_base_free(d->base);
 	config_free(d->cfg);
@@ -342,6 +356,12 @@ daemon_main(const char *config_path, enum daemon_mode mode)
 		struct timeval tv = {(time_t)(wd / 2000000), (suseconds_t)((wd / 2) % 1000000)};
 		d.watchdog = event_new(d.base, -1, EV_PERSIST, daemon_watchdog_cb, &d);
 		event_add(d.watchdog, &tv);
+	}
+	{
+		struct timeval hour = {3600, 0};
+		d.purge = event_new(d.base, -1, EV_PERSIST, daemon_purge_cb, &d);
+		event_add(d.purge, &hour);
+		daemon_purge_cb(-1, 0, &d);
 	}
 	for (size_t i = 0; i < d.nfeeds; i++)
 		poll_feed_schedule_first(d.feeds[i]);

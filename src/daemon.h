@@ -32,6 +32,7 @@ struct daemon {
 	size_t nfeeds;
 	struct event *sig_term, *sig_int, *sig_hup;
 	struct event *watchdog;
+	struct event *purge;     /* hourly retention */
 	uint64_t rng;
 	int once;                /* poll everything once, publish, exit */
 	int progress;            /* --once on a terminal: live progress line */

@@ -55,6 +55,8 @@ static void poll_discard(struct poll_feed *pf);
 static char *content_type_charset(const char *ct);
 static long poll_hint(const struct fetch_result *res, long ttl);
 static void poll_set_warning(struct poll_feed *pf, const char *warning);
+static void poll_load_health(struct poll_feed *pf);
+static void poll_save_health(struct poll_feed *pf);
 
 static const struct fetch_ops poll_fetch_ops = {poll_on_data, poll_on_done};
 
@@ -70,7 +72,53 @@ poll_feed_new(struct daemon *d, const struct config_feed *cf)
 	pf->url = xstrdup(cf->url);
 	if (d->base != NULL)
 		pf->timer = evtimer_new(d->base, poll_timer_cb, pf);
+	poll_load_health(pf);
 	return pf;
+}
+
+/* Health survives restarts: read what the last run saved. */
+static void
+poll_load_health(struct poll_feed *pf)
+{
+	struct store_health sh;
+	struct feed_health *h = &pf->health;
+	char *error = NULL;
+
+	if (store_feed_load_health(pf->d->st, pf->name, &sh, &error) != 1) {
+		free(error);
+		return;
+	}
+	h->last_attempt = sh.last_attempt;
+	h->last_success = sh.last_success;
+	h->last_status = sh.last_status;
+	h->last_error = error;
+	h->failures = sh.failures;
+	h->next_due = sh.next_due;
+	h->bytes = (size_t)sh.bytes;
+	h->items = (size_t)sh.items;
+	h->n304 = (unsigned long)sh.n304;
+	h->gone = sh.last_status == 410;
+}
+
+/* Write the feed's health to the store. */
+static void
+poll_save_health(struct poll_feed *pf)
+{
+	const struct feed_health *h = &pf->health;
+	struct store_health sh;
+
+	memset(&sh, 0, sizeof sh);
+	sh.last_attempt = h->last_attempt;
+	sh.last_success = h->last_success;
+	sh.next_due = h->next_due;
+	sh.last_status = h->last_status;
+	sh.last_error = h->last_error;
+	sh.failures = h->failures;
+	sh.bytes = (long long)h->bytes;
+	sh.items = (long long)h->items;
+	sh.n304 = (long long)h->n304;
+	if (store_feed_save_health(pf->d->st, pf->name, &sh) < 0)
+		log_warn("feed %s: could not save its health to the state database", pf->name);
 }
 
 /* Free the poller; its transfer must be over. */
@@ -149,9 +197,24 @@ poll_feed_schedule_first(struct poll_feed *pf)
 	struct sched_params sp = {pf->cf->interval ? pf->cf->interval : cfg->interval, cfg->min_interval,
 	                          cfg->max_interval};
 	struct timeval tv = {schedule_first_delay(&sp, sched_rand_unit(&pf->d->rng)), 0};
+	time_t now = time(NULL);
 
-	pf->health.next_due = time(NULL) + tv.tv_sec;
+	if (pf->health.gone)
+		return;
+	/* After a restart the feed keeps its rhythm: a poll that was due in
+	 * the future stays there (within one interval), so a quick restart
+	 * does not hit every publisher at once. */
+	if (pf->health.next_due > now && pf->health.next_due - now <= sp.interval)
+		tv.tv_sec = pf->health.next_due - now;
+	pf->health.next_due = now + tv.tv_sec;
 	evtimer_add(pf->timer, &tv);
+}
+
+/* Whether a poll is pending or running. */
+int
+poll_feed_scheduled(const struct poll_feed *pf)
+{
+	return pf->in_flight || (pf->timer != NULL && evtimer_pending(pf->timer, NULL));
 }
 
 /* Timer fired: poll. */
@@ -357,6 +420,11 @@ poll_finish(struct poll_feed *pf, const struct fetch_result *res)
 		poll_feed_free(pf);
 		return;
 	}
+	if (pf->d->stopping && !res->ok) {
+		/* Cancelled by a stop: not the feed's fault, nothing to record. */
+		poll_discard(pf);
+		return;
+	}
 	h->last_status = res->status;
 	h->bytes = res->bytes;
 	/* Validators saved below belong to the URL they came from. */
@@ -415,6 +483,7 @@ poll_finish(struct poll_feed *pf, const struct fetch_result *res)
 	}
 	poll_discard(pf);
 	poll_schedule(pf, poll_hint(res, pf->ttl_hint));
+	poll_save_health(pf);
 	daemon_feed_done(pf->d, pf);
 }
 

@@ -36,6 +36,8 @@ void poll_feed_free(struct poll_feed *pf);
 void poll_feed_start(struct poll_feed *pf);
 /* Arm the timer for the first poll, spread over the interval. */
 void poll_feed_schedule_first(struct poll_feed *pf);
+/* Whether a poll is pending (timer armed) or in flight. */
+int poll_feed_scheduled(const struct poll_feed *pf);
 /* Follow a reloaded configuration (same feed name). */
 void poll_feed_set_config(struct poll_feed *pf, const struct config_feed *cf);
 /* The feed left the configuration: free now, or when its transfer ends. */
