@@ -234,7 +234,7 @@ def main():
     server = lib.FixtureServer(root=root, lifetime=300)
     feeds = [("f%03d" % f, server.url(("304/" if f % 4 < 2 else "") + Generator.name(f))) for f in range(FEEDS)]
     d = lib.make_tempdir("state")
-    settings = dict(listen=None, interval="1s", min_interval="1s", stories="no", per_host="16",
+    settings = dict(interval="1s", min_interval="1s", stories="no", per_host="16",
                     max_entries="200")
     conf = lib.write_config(d, feeds, **settings)
     state = os.path.join(d, "state.db")
