@@ -97,12 +97,14 @@ int store_item_set_story(struct store *st, int64_t item, int64_t story);
  * every feed. The list is copied. */
 int store_set_active_feeds(struct store *st, const char *const *names, size_t n);
 /* Delete, in one transaction, the items whose date (published, else first
- * seen) AND first-seen time are both before `before` (an old item re-sent
- * recently stays, so it is not new again on its next offer), with their
- * sources, enclosures and topics; then the feeds that are not active (see
+ * seen) AND first-seen time are both before `before`, with their sources,
+ * enclosures and topics; then the feeds that are not active (see
  * store_set_active_feeds; none when every feed is) and have no items left.
  * *purged (may be NULL) is the number of items deleted. Must be called
- * outside a feed transaction. */
+ * outside a feed transaction. With before = now - keep: an old item a feed
+ * re-sends while it is stored is a duplicate (or stale); once purged it is
+ * NEW again, first seen now, and stays (its first-seen time is recent), so
+ * it is new once, and published only if its own date is within max_age. */
 int store_purge(struct store *st, time_t before, size_t *purged);
 
 /* Call fn for up to limit entries whose date is at or after since, newest
