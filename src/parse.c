@@ -397,6 +397,8 @@ enum parse_tt {
 	TT_XHTML,
 	TT_MAYBE_HTML, /* RSS titles: plain text unless it looks like HTML */
 	TT_SKIP,
+	TT_B64_TEXT, /* Atom base64 (another media type, or 0.3's mode): text once decoded */
+	TT_B64_HTML, /* Atom 0.3 mode="base64" of HTML */
 };
 
 struct parse_frame {
@@ -502,6 +504,7 @@ static void parse_decode_iconv(struct parser *p, const char *s, size_t len, int 
 static int parse_utf8_seq(const unsigned char *s, size_t len, unsigned *cp);
 static void parse_emit(struct parser *p, unsigned cp);
 static char *parse_utf8_clean(const char *s, size_t len);
+static char *parse_base64_text(const char *s);
 static int parse_xml_bytes(struct parser *p, const char *data, size_t len);
 static int parse_recover(struct parser *p);
 static void parse_reset(struct parser *p);
@@ -1029,6 +1032,53 @@ parse_utf8_clean(const char *s, size_t len)
 		i += (size_t)n;
 	}
 	return buf_steal(&b);
+}
+
+/* Decode base64 (white space ignored); NULL unless it is valid and the
+ * bytes are UTF-8 text without NULs. */
+static char *
+parse_base64_text(const char *s)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	struct buf b;
+	unsigned acc = 0;
+	int bits = 0, pad = 0;
+
+	buf_init(&b);
+	for (; *s; s++) {
+		const char *pos;
+		if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+			continue;
+		if (*s == '=') {
+			pad++;
+			continue;
+		}
+		pos = strchr(alphabet, *s);
+		if (pos == NULL || pad > 0)
+			goto bad;
+		acc = (acc << 6) | (unsigned)(pos - alphabet);
+		bits += 6;
+		if (bits >= 8) {
+			char c = (char)((acc >> (bits - 8)) & 0xFF);
+			bits -= 8;
+			if (c == '\0')
+				goto bad;
+			buf_append(&b, &c, 1);
+		}
+	}
+	if (pad > 2 || b.len == 0)
+		goto bad;
+	for (size_t i = 0; i < b.len;) {
+		unsigned cp;
+		int n = parse_utf8_seq((const unsigned char *)b.data + i, b.len - i, &cp);
+		if (n <= 0)
+			goto bad;
+		i += (size_t)n;
+	}
+	return buf_steal(&b);
+bad:
+	buf_free(&b);
+	return NULL;
 }
 
 /* Another encoding through iconv, into p->out (filtered like UTF-8). A
@@ -2128,13 +2178,13 @@ parse_text_type(const struct parse_frame *f, const xmlChar **attrs, int nattrs, 
 	                              strcasecmp(type + strlen(type) - 4, "/xml") == 0))
 		tt = TT_XHTML;
 	else
-		tt = TT_SKIP; /* other media types are base64 */
+		tt = TT_B64_TEXT; /* other media types are base64 */
 	if (mode != NULL) {
 		/* Atom 0.3: escaped means the type's markup was escaped once. */
 		if (strcasecmp(mode, "escaped") == 0 && tt == TT_XHTML)
 			tt = TT_HTML;
 		else if (strcasecmp(mode, "base64") == 0)
-			tt = TT_SKIP;
+			tt = tt == TT_TEXT || tt == TT_B64_TEXT ? TT_B64_TEXT : TT_B64_HTML;
 		else if (strcasecmp(mode, "xml") == 0 && tt == TT_HTML)
 			tt = TT_XHTML;
 	}
@@ -2181,7 +2231,7 @@ parse_capture_begin(struct parser *p, int where, const struct parse_source **row
 		c->tt = parse_text_type(f, attrs, nattrs, kind);
 		if (c->tt == TT_SKIP)
 			c->mode = CAP_SKIP;
-		else if (kind == K_HTML && c->tt != TT_TEXT) {
+		else if (kind == K_HTML && c->tt != TT_TEXT && c->tt != TT_B64_TEXT && c->tt != TT_B64_HTML) {
 			/* HTML keeps inline markup; XHTML text must be escaped. */
 			c->mode = CAP_MARKUP;
 			c->escape_top = c->tt == TT_XHTML;
@@ -2321,6 +2371,15 @@ parse_capture_end(struct parser *p)
 	if (c->mode == CAP_SKIP)
 		return;
 	raw = buf_steal(&c->text);
+	if (c->tt == TT_B64_TEXT || c->tt == TT_B64_HTML) {
+		/* Text only if it decodes to UTF-8 text (not an image). */
+		char *dec = parse_base64_text(raw);
+		free(raw);
+		if (dec == NULL)
+			return;
+		raw = dec;
+		c->tt = c->tt == TT_B64_TEXT ? TT_TEXT : TT_HTML;
+	}
 	parse_clean(raw);
 	if (c->mode == CAP_PERSON && *parse_trim(raw) == '\0') {
 		free(raw);

@@ -492,11 +492,32 @@ test_formats(void **state)
 	assert_string_equal(d, "2004-01-01T19:48:21Z");
 	assert_string_equal(g.v[0]->title, "Escaped title");
 	assert_string_equal(g.v[0]->content, "Inline <i>xml</i>");
-	assert_null(g.v[0]->summary); /* base64 is skipped */
+	assert_string_equal(g.v[0]->summary, "Hello"); /* base64 text, decoded */
 	date_format_rfc3339(g.v[0]->published, d, sizeof d);
 	assert_string_equal(d, "2003-12-31T10:14:55Z");
 	date_format_rfc3339(g.v[0]->updated, d, sizeof d);
 	assert_string_equal(d, "2004-01-01T19:48:21Z");
+	got_free(&g);
+
+	/* Base64 Atom text is decoded when it is UTF-8 text, never when it
+	 * is binary (a PNG's header holds NULs). */
+	parse_str("<feed xmlns='http://www.w3.org/2005/Atom'><entry><id>urn:b</id>"
+	          "<title type='application/octet-stream'>PHA+VGl0bGU8L3A+</title>"
+	          "<content type='application/octet-stream'>RW50cnkg\nQ29udGVudA==</content>"
+	          "<summary type='image/png'>iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk</summary>"
+	          "</entry></feed>",
+	          &g);
+	assert_int_equal(g.rc, 0);
+	assert_string_equal(g.v[0]->title, "<p>Title</p>");
+	assert_string_equal(g.v[0]->content, "Entry Content");
+	assert_null(g.v[0]->summary);
+	got_free(&g);
+	parse_str("<feed version='0.3' xmlns='http://purl.org/atom/ns#'><entry>"
+	          "<content type='text/html' mode='base64'>PHA+SGk8L3A+</content>"
+	          "<summary type='text/plain' mode='base64'>YSA8IGI=</summary></entry></feed>",
+	          &g);
+	assert_string_equal(g.v[0]->content, "<p>Hi</p>");
+	assert_string_equal(g.v[0]->summary, "a &lt; b");
 	got_free(&g);
 
 	/* An Atom entry document is a feed of one. */
