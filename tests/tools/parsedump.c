@@ -105,6 +105,7 @@ dump_format_name(enum feed_format f)
 	}
 }
 
+/* Parse one file and print its items, its feed fields and the outcome. */
 int
 main(int argc, char **argv)
 {
