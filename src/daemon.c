@@ -31,6 +31,8 @@
 static void daemon_signal_cb(evutil_socket_t sig, short what, void *arg);
 static void daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg);
 static void daemon_purge_cb(evutil_socket_t fd, short what, void *arg);
+static void daemon_status_cb(evutil_socket_t fd, short what, void *arg);
+static int feed_changed(const struct config_feed *a, const struct config_feed *b);
 static void daemon_reload(struct daemon *d);
 static void daemon_build_feeds(struct daemon *d);
 static void daemon_report_status(struct daemon *d);
@@ -57,10 +59,14 @@ daemon_apply_feeds(struct daemon *d)
 
 	for (size_t i = 0; i < d->cfg->nfeeds; i++)
 		names[i] = d->cfg->feeds[i].name;
+	/* Every stored item is re-decided, also those whose first source left
+	 * the config: another configured feed may carry them too. */
+	if (store_set_active_feeds(d->st, NULL, 0) < 0 ||
+	    grouper_rebuild(d->grouper, d->st, now, d->cfg->max_age > 0 ? now - d->cfg->max_age : 0) < 0)
+		log_err("could not re-decide topics and stories of stored items");
 	if (store_set_active_feeds(d->st, names, d->cfg->nfeeds) < 0)
 		log_err("could not record the configured feeds in the state database");
 	free(names);
-	grouper_rebuild(d->grouper, d->st, now, d->cfg->max_age > 0 ? now - d->cfg->max_age : 0);
 }
 
 /* Create a poller for every configured feed. */
@@ -96,6 +102,33 @@ static void
 daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 {
 	notify_watchdog();
+}
+
+/* Health changed since the last STATUS=: tell systemd (at most every 2 s,
+ * so thousands of polls cost one message). */
+static void
+daemon_status_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (!d->status_dirty)
+		return;
+	d->status_dirty = 0;
+	daemon_report_status(d);
+}
+
+/* Whether a kept feed's settings changed in a reload. */
+static int
+feed_changed(const struct config_feed *a, const struct config_feed *b)
+{
+	if (strcmp(a->url, b->url) != 0 || a->interval != b->interval || a->topics.n != b->topics.n)
+		return 1;
+	if ((a->title == NULL) != (b->title == NULL) || (a->title && strcmp(a->title, b->title) != 0))
+		return 1;
+	for (size_t i = 0; i < a->topics.n; i++)
+		if (strcmp(a->topics.v[i], b->topics.v[i]) != 0)
+			return 1;
+	return 0;
 }
 
 /* Retention: items older than keep leave the database. */
@@ -144,8 +177,7 @@ daemon_reload(struct daemon *d)
 		for (size_t j = 0; j < d->nfeeds; j++) {
 			if (d->feeds[j] != NULL && strcmp(poll_feed_name(d->feeds[j]), cfg->feeds[i].name) == 0) {
 				const struct config_feed *old = config_find_feed(d->cfg, cfg->feeds[i].name);
-				if (old != NULL && (strcmp(old->url, cfg->feeds[i].url) != 0 ||
-				                    old->interval != cfg->feeds[i].interval))
+				if (old != NULL && feed_changed(old, &cfg->feeds[i]))
 					changed++;
 				feeds[i] = d->feeds[j];
 				d->feeds[j] = NULL;
@@ -203,8 +235,10 @@ daemon_feed_done(struct daemon *d, const struct poll_feed *pf)
 {
 	const struct feed_health *h = poll_feed_health(pf);
 
-	if (!d->once)
+	if (!d->once) {
+		d->status_dirty = 1;
 		return;
+	}
 	if (h->last_error != NULL)
 		d->once_failed++;
 	d->once_bytes += h->bytes;
@@ -273,6 +307,8 @@ daemon_cleanup(struct daemon *d)
 		event_free(d->watchdog);
 	if (d->purge)
 		event_free(d->purge);
+	if (d->status)
+		event_free(d->status);
 	if (d->base)
 		event_base_free(d->base);
 	config_free(d->cfg);
@@ -298,8 +334,7 @@ daemon_main(const char *config_path, enum daemon_mode mode)
 	strlist_init(&errors);
 	d.cfg = config_load(config_path, &errors);
 	if (d.cfg == NULL) {
-		for (size_t i = 0; i < errors.n; i++)
-			fprintf(stderr, "%s\n", errors.v[i]);
+		daemon_log_errors(&errors);
 		strlist_free(&errors);
 		goto done;
 	}
@@ -362,6 +397,11 @@ daemon_main(const char *config_path, enum daemon_mode mode)
 		d.purge = event_new(d.base, -1, EV_PERSIST, daemon_purge_cb, &d);
 		event_add(d.purge, &hour);
 		daemon_purge_cb(-1, 0, &d);
+	}
+	{
+		struct timeval two = {2, 0};
+		d.status = event_new(d.base, -1, EV_PERSIST, daemon_status_cb, &d);
+		event_add(d.status, &two);
 	}
 	for (size_t i = 0; i < d.nfeeds; i++)
 		poll_feed_schedule_first(d.feeds[i]);

@@ -33,6 +33,8 @@ struct daemon {
 	struct event *sig_term, *sig_int, *sig_hup;
 	struct event *watchdog;
 	struct event *purge;     /* hourly retention */
+	struct event *status;    /* STATUS= to systemd when health changed */
+	int status_dirty;
 	uint64_t rng;
 	int once;                /* poll everything once, publish, exit */
 	int progress;            /* --once on a terminal: live progress line */

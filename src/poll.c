@@ -429,7 +429,7 @@ poll_finish(struct poll_feed *pf, const struct fetch_result *res)
 	h->bytes = res->bytes;
 	/* Validators saved below belong to the URL they came from. */
 	if (res->ok && res->moved_to != NULL) {
-		log_notice("feed %s moved permanently to %s; update feedmux.conf", pf->name, res->moved_to);
+		log_notice("feed %s: moved permanently to %s; update feedmux.conf", pf->name, res->moved_to);
 		free(pf->url);
 		pf->url = xstrdup(res->moved_to);
 	}

@@ -36,7 +36,7 @@ Per mode (the first word is the feed's name):
                   timeout (by low_speed_* or timeout), feedmux hung up.
   chain-301, chain-308
                   3 and 2 permanent redirects: published, and one log line
-                  "feed NAME moved permanently to URL; update feedmux.conf"
+                  "feed NAME: moved permanently to URL; update feedmux.conf"
                   naming the final URL.
   chain-302, chain-mixed
                   302s, and a 301 followed by a 302: published, no "moved
@@ -348,7 +348,7 @@ def check_run1(ms, r, wall, reqs, entries, version, maxrss):
 
 def moved_lines(stderr, name):
     return [ln for ln in stderr.splitlines()
-            if re.search(r"\bfeed %s moved permanently to " % re.escape(name), ln)]
+            if re.search(r"\bfeed %s:? moved permanently to " % re.escape(name), ln)]
 
 
 def check_mode_run1(m, mine, stderr, summ, titles):
