@@ -1,13 +1,25 @@
 #!/bin/sh
 # The whole test suite, as CI runs it: dependencies, then a build with
-# -Werror, AddressSanitizer and UndefinedBehaviorSanitizer in build-check/,
-# then `make check`. Results are in build-check/test-suite.log.
+# -Werror, AddressSanitizer and UndefinedBehaviorSanitizer in build-check/
+# and `make check` (results in build-check/test-suite.log); then the
+# libFuzzer targets, built with clang in build-fuzz/, run briefly
+# (`make fuzz-smoke`, a few thousand executions each).
 set -eu
 cd "$(dirname "$0")/.."
 sh tests/deps.sh
 autoreconf -fi
 mkdir -p build-check
-cd build-check
-../configure --enable-werror --enable-sanitizers
-make -j2
-make -j2 check
+(
+	cd build-check
+	../configure --enable-werror --enable-sanitizers
+	make -j2
+	make -j2 check
+)
+if command -v clang >/dev/null 2>&1; then
+	mkdir -p build-fuzz
+	cd build-fuzz
+	../configure --enable-werror --enable-fuzzing CC=clang >/dev/null
+	make -j2 fuzz-smoke
+else
+	echo "check.sh: clang not found: the fuzz targets were not run" >&2
+fi
