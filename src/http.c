@@ -96,7 +96,9 @@ http_server_new(struct event_base *base, const struct config *cfg, struct publis
 	                                         EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
 	evhttp_set_timeout(hs->http, 30);
 	evhttp_set_max_headers_size(hs->http, 16384);
-	evhttp_set_max_body_size(hs->http, 0);
+	/* GET and HEAD carry no body; a small one still reaches the handler,
+	 * which answers 405 to any other method. */
+	evhttp_set_max_body_size(hs->http, 4096);
 	evhttp_set_gencb(hs->http, http_request_cb, hs);
 	if (nfds > 0) {
 		for (int i = 0; i < nfds; i++) {
@@ -208,12 +210,20 @@ http_accepts_gzip(const char *header)
 	return 0;
 }
 
-/* Send a response and count it. */
+/* Send a response and count it. libevent 2.1 sends the body of a HEAD
+ * response too, so HEAD gets the Content-Length of the body and no body. */
 static void
 http_reply(struct http_server *hs, struct evhttp_request *req, int code, const char *reason, struct evbuffer *body)
 {
 	if (hs->metrics != NULL)
 		metrics_http(hs->metrics, code);
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD && body != NULL) {
+		char len[32];
+
+		snprintf(len, sizeof len, "%zu", evbuffer_get_length(body));
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Length", len);
+		body = NULL;
+	}
 	evhttp_send_reply(req, code, reason, body);
 }
 
