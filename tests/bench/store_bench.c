@@ -21,10 +21,10 @@
  *    keep would; the file's size after each round's checkpoint.
  *
  * Figures on the development machine (2 vCPU VM shared with other builds,
- * ext4, SQLite 3.40.1, gcc -O2; wall clock, three runs):
+ * ext4, SQLite 3.40.1, gcc -O2; wall clock, four runs):
  *
- *	load, 100,000 items       8.9-12.1 s    8,200-11,200 items/s stored
- *	re-poll, all duplicates   1.0-1.2 s     80,000-100,000 items/s
+ *	load, 100,000 items       7.9-12.1 s    8,200-12,700 items/s stored
+ *	re-poll, all duplicates   1.0-1.2 s     80,000-98,000 items/s
  *	database + WAL            114.8 MB      1,148 bytes/item
  *	after checkpoint          110.2 MB      1,102 bytes/item
  *	walk newest 200           0.6 ms
