@@ -138,6 +138,7 @@ daemon_purge_cb(evutil_socket_t fd, short what, void *arg)
 	struct daemon *d = arg;
 	size_t purged = 0;
 
+	grouper_expire(d->grouper, time(NULL));
 	if (store_purge(d->st, time(NULL) - d->cfg->keep, &purged) < 0)
 		log_warn("retention: could not purge items older than keep");
 	else if (purged > 0)

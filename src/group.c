@@ -99,8 +99,11 @@ grouper_story(struct grouper *g, struct store *st, int64_t item, const char *fee
 	if (story != (uint64_t)item && story_index_story_size(g->stories, story) == 2)
 		g->multi++;
 	rc = store_item_set_story(st, item, story == (uint64_t)item ? 0 : (int64_t)story);
+	/* The lead may have been purged while still in the index (keep can
+	 * be shorter than story_window): the report then leads nothing, which
+	 * is harmless, so it does not fail the feed's transaction. */
 	if (rc == 0 && story != (uint64_t)item)
-		rc = store_item_set_story(st, (int64_t)story, (int64_t)story);
+		store_item_set_story(st, (int64_t)story, (int64_t)story);
 	return rc;
 }
 
@@ -151,6 +154,14 @@ grouper_rebuild(struct grouper *g, struct store *st, time_t now, time_t since)
 		return -1;
 	}
 	return store_commit(st);
+}
+
+/* Forget stories older than the window. */
+void
+grouper_expire(struct grouper *g, time_t now)
+{
+	if (g->stories != NULL)
+		story_index_expire(g->stories, now - g->cfg->story_window);
 }
 
 /* Stories with more than one item. */

@@ -23,6 +23,8 @@ int grouper_apply(struct grouper *g, struct store *st, int64_t item, const char 
  * (at start and after a reload), and re-decide the topics of every stored
  * item first seen since `since`. Call outside a feed transaction. */
 int grouper_rebuild(struct grouper *g, struct store *st, time_t now, time_t since);
+/* Drop items older than story_window from the story index (hourly). */
+void grouper_expire(struct grouper *g, time_t now);
 /* Stories currently grouping more than one item (for /metrics). */
 uint64_t grouper_story_count(const struct grouper *g);
 
