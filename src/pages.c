@@ -16,6 +16,7 @@
 #include "daemon.h"
 #include "date.h"
 #include "fetch.h"
+#include "group.h"
 #include "metrics.h"
 #include "poll.h"
 #include "store.h"
@@ -97,6 +98,8 @@ pages_metrics(struct daemon *d, struct buf *out)
 	for (int o = 0; o < STORE_OUTCOMES; o++)
 		buf_printf(out, "feedmux_items_total{outcome=\"%s\"} %llu\n", outcomes[o],
 		           (unsigned long long)store_count(d->st, (enum store_outcome)o));
+	prom_family(out, "feedmux_stories_total", "counter", "Stories that grouped reports from several feeds.");
+	buf_printf(out, "feedmux_stories_total %llu\n", (unsigned long long)grouper_story_count(d->grouper));
 	prom_family(out, "feedmux_feeds", "gauge", "Configured feeds.");
 	buf_printf(out, "feedmux_feeds %zu\n", d->nfeeds);
 	prom_family(out, "feedmux_feed_consecutive_failures", "gauge", "Consecutive failed polls, by feed.");
