@@ -6,6 +6,7 @@
 #include "pages.h"
 
 #include <libxml/xmlwriter.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,24 @@ static int pages_html(struct daemon *d, struct buf *out);
 static void prom_family(struct buf *out, const char *name, const char *type, const char *help);
 static void prom_label_value(struct buf *out, const char *v);
 static const char *feed_state(const struct feed_health *h);
+
+#define SPARK_DAYS 14
+
+/* Items per day of one feed or topic, for its sparkline. */
+struct daily {
+	char *name;
+	unsigned count[SPARK_DAYS]; /* [0]: the last 24 h */
+};
+
+struct daily_table {
+	struct daily *v;
+	size_t n;
+};
+
+static void daily_add(void *arg, const char *name, int day, unsigned count);
+static const struct daily *daily_find(const struct daily_table *t, const char *name);
+static void daily_free(struct daily_table *t);
+static void html_sparkline(xmlTextWriterPtr w, const struct daily *dl);
 
 /* A word for a feed's health. */
 static const char *
@@ -136,6 +155,87 @@ pages_metrics(struct daemon *d, struct buf *out)
 	}
 }
 
+/* One row of store_daily_counts (rows come grouped by name). */
+static void
+daily_add(void *arg, const char *name, int day, unsigned count)
+{
+	struct daily_table *t = arg;
+
+	if (name == NULL || day < 0 || day >= SPARK_DAYS)
+		return;
+	if (t->n == 0 || strcmp(t->v[t->n - 1].name, name) != 0) {
+		t->v = xreallocarray(t->v, t->n + 1, sizeof *t->v);
+		memset(&t->v[t->n], 0, sizeof t->v[t->n]);
+		t->v[t->n++].name = xstrdup(name);
+	}
+	t->v[t->n - 1].count[day] += count;
+}
+
+/* Compare two rows by name, for qsort and bsearch. */
+static int
+daily_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct daily *)a)->name, ((const struct daily *)b)->name);
+}
+
+/* The row of name, or NULL. */
+static const struct daily *
+daily_find(const struct daily_table *t, const char *name)
+{
+	struct daily key;
+
+	key.name = (char *)(uintptr_t)name;
+	return t->n ? bsearch(&key, t->v, t->n, sizeof *t->v, daily_cmp) : NULL;
+}
+
+/* Free the table. */
+static void
+daily_free(struct daily_table *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i].name);
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
+}
+
+/* A cell with an inline SVG bar chart of items per day, oldest left. */
+static void
+html_sparkline(xmlTextWriterPtr w, const struct daily *dl)
+{
+	unsigned max = 1, total = 0;
+
+	for (int i = 0; dl != NULL && i < SPARK_DAYS; i++) {
+		if (dl->count[i] > max)
+			max = dl->count[i];
+		total += dl->count[i];
+	}
+	xmlTextWriterStartElement(w, BAD_CAST "td");
+	xmlTextWriterStartElement(w, BAD_CAST "svg");
+	xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns", BAD_CAST "http://www.w3.org/2000/svg");
+	xmlTextWriterWriteFormatAttribute(w, BAD_CAST "width", "%d", SPARK_DAYS * 5);
+	xmlTextWriterWriteAttribute(w, BAD_CAST "height", BAD_CAST "16");
+	xmlTextWriterWriteAttribute(w, BAD_CAST "role", BAD_CAST "img");
+	xmlTextWriterWriteFormatElement(w, BAD_CAST "title", "%u items in %d days", total, SPARK_DAYS);
+	for (int i = 0; dl != NULL && i < SPARK_DAYS; i++) {
+		unsigned c = dl->count[SPARK_DAYS - 1 - i];
+		int h = c ? (int)(1 + (c * 15) / max) : 0;
+
+		if (h == 0)
+			continue;
+		xmlTextWriterStartElement(w, BAD_CAST "rect");
+		xmlTextWriterWriteFormatAttribute(w, BAD_CAST "x", "%d", i * 5);
+		xmlTextWriterWriteFormatAttribute(w, BAD_CAST "y", "%d", 16 - h);
+		xmlTextWriterWriteAttribute(w, BAD_CAST "width", BAD_CAST "4");
+		xmlTextWriterWriteFormatAttribute(w, BAD_CAST "height", "%d", h);
+		xmlTextWriterWriteAttribute(w, BAD_CAST "fill", BAD_CAST "#47a");
+		xmlTextWriterEndElement(w);
+	}
+	xmlTextWriterEndElement(w); /* svg */
+	xmlTextWriterWriteFormatString(w, " %u", total);
+	xmlTextWriterEndElement(w); /* td */
+}
+
 /* A table cell with text. */
 static void
 html_cell(xmlTextWriterPtr w, const char *text)
@@ -160,11 +260,19 @@ pages_html(struct daemon *d, struct buf *out)
 	const struct config *cfg = d->cfg;
 	xmlBufferPtr xb = xmlBufferCreate();
 	xmlTextWriterPtr w = xb ? xmlNewTextWriterMemory(xb, 0) : NULL;
+	struct daily_table feeds = {NULL, 0}, topics = {NULL, 0};
+	time_t now = time(NULL);
 	char when[40], num[64];
 	int rc = -1;
 
 	if (w == NULL)
 		goto done;
+	store_daily_counts(d->st, 0, now, SPARK_DAYS, daily_add, &feeds);
+	store_daily_counts(d->st, 1, now, SPARK_DAYS, daily_add, &topics);
+	if (feeds.n)
+		qsort(feeds.v, feeds.n, sizeof *feeds.v, daily_cmp);
+	if (topics.n)
+		qsort(topics.v, topics.n, sizeof *topics.v, daily_cmp);
 	buf_puts(out, "<!DOCTYPE html>\n");
 	xmlTextWriterStartElement(w, BAD_CAST "html");
 	xmlTextWriterWriteAttribute(w, BAD_CAST "lang", BAD_CAST "en");
@@ -194,11 +302,18 @@ pages_html(struct daemon *d, struct buf *out)
 
 	if (cfg->ntopics > 0) {
 		xmlTextWriterWriteElement(w, BAD_CAST "h2", BAD_CAST "Topics");
-		xmlTextWriterStartElement(w, BAD_CAST "ul");
+		xmlTextWriterStartElement(w, BAD_CAST "table");
+		xmlTextWriterStartElement(w, BAD_CAST "tr");
+		xmlTextWriterWriteElement(w, BAD_CAST "th", BAD_CAST "topic");
+		xmlTextWriterWriteFormatElement(w, BAD_CAST "th", "items per day, %d days", SPARK_DAYS);
+		xmlTextWriterEndElement(w);
 		for (size_t i = 0; i < cfg->ntopics; i++) {
 			char *href = xasprintf("topics/%s.atom", cfg->topics[i].name);
-			xmlTextWriterStartElement(w, BAD_CAST "li");
+			xmlTextWriterStartElement(w, BAD_CAST "tr");
+			xmlTextWriterStartElement(w, BAD_CAST "td");
 			html_link(w, href, cfg->topics[i].title ? cfg->topics[i].title : cfg->topics[i].name);
+			xmlTextWriterEndElement(w);
+			html_sparkline(w, daily_find(&topics, cfg->topics[i].name));
 			xmlTextWriterEndElement(w);
 			free(href);
 		}
@@ -208,8 +323,9 @@ pages_html(struct daemon *d, struct buf *out)
 	xmlTextWriterWriteFormatElement(w, BAD_CAST "h2", "Feeds (%zu)", d->nfeeds);
 	xmlTextWriterStartElement(w, BAD_CAST "table");
 	xmlTextWriterStartElement(w, BAD_CAST "tr");
-	for (const char *const *h = (const char *const[]){"feed", "state", "last success", "next poll", "items",
-	                                                  "new", "failures", "last error", NULL};
+	for (const char *const *h = (const char *const[]){"feed", "state", "last success", "next poll",
+	                                                  "items per day, 14 days", "last poll: items", "new",
+	                                                  "failures", "last error", NULL};
 	     *h; h++)
 		xmlTextWriterWriteElement(w, BAD_CAST "th", BAD_CAST *h);
 	xmlTextWriterEndElement(w);
@@ -229,6 +345,7 @@ pages_html(struct daemon *d, struct buf *out)
 		if (h->next_due && !h->gone)
 			date_format_rfc3339(h->next_due, when, sizeof when);
 		html_cell(w, h->next_due && !h->gone ? when : "-");
+		html_sparkline(w, daily_find(&feeds, poll_feed_name(d->feeds[i])));
 		snprintf(num, sizeof num, "%zu", h->items);
 		html_cell(w, num);
 		snprintf(num, sizeof num, "%zu", h->new_items);
@@ -248,6 +365,8 @@ pages_html(struct daemon *d, struct buf *out)
 	buf_puts(out, "\n");
 	rc = 0;
 done:
+	daily_free(&feeds);
+	daily_free(&topics);
 	if (w != NULL)
 		xmlFreeTextWriter(w);
 	if (xb != NULL)

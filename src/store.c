@@ -1709,3 +1709,35 @@ done:
 	st->walking = 0;
 	return ret;
 }
+
+/* Items per day for the status page: one grouped pass over the date
+ * index (items by first source, or item_topics by topic). Prepared per
+ * call: it runs once per page view, not per item. */
+int
+store_daily_counts(struct store *st, int by_topic, time_t now, int days, store_daily_fn fn, void *arg)
+{
+	static const char *const sql[2] = {
+	    "SELECT feed, (?1 - sort_date) / 86400, count(*) FROM items "
+	    "WHERE sort_date > ?1 - ?2 * 86400 AND sort_date <= ?1 GROUP BY 1, 2",
+	    "SELECT topic, (?1 - sort_date) / 86400, count(*) FROM item_topics "
+	    "WHERE sort_date > ?1 - ?2 * 86400 AND sort_date <= ?1 GROUP BY 1, 2",
+	};
+	sqlite3_stmt *stmt = NULL;
+	int rc, ret = -1;
+
+	if (sqlite3_prepare_v2(st->db, sql[by_topic ? 1 : 0], -1, &stmt, NULL) != SQLITE_OK) {
+		log_err("store: daily counts: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)now);
+	sqlite3_bind_int(stmt, 2, days);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		fn(arg, (const char *)sqlite3_column_text(stmt, 0), sqlite3_column_int(stmt, 1),
+		   (unsigned)sqlite3_column_int64(stmt, 2));
+	if (rc != SQLITE_DONE)
+		log_err("store: daily counts: %s", sqlite3_errmsg(st->db));
+	else
+		ret = 0;
+	sqlite3_finalize(stmt);
+	return ret;
+}

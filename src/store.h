@@ -127,4 +127,10 @@ int store_foreach_story(struct store *st, int64_t story, store_entry_fn fn, void
  * store_offer), but not walk it again. */
 int store_foreach_recent(struct store *st, time_t since, store_entry_fn fn, void *arg);
 
+/* Items per day of the last `days` days before now (day 0: the last 24 h),
+ * by first source feed, or by topic when by_topic: fn(arg, name, day,
+ * count) for every non-empty (name, day). Returns 0 or -1. */
+typedef void (*store_daily_fn)(void *arg, const char *name, int day, unsigned count);
+int store_daily_counts(struct store *st, int by_topic, time_t now, int days, store_daily_fn fn, void *arg);
+
 #endif

@@ -138,6 +138,12 @@ def main():
     urls = sorted(o.get("xmlUrl") for o in opml.iter("outline") if o.get("xmlUrl"))
     lib.check(urls == sorted(server.url(f) for _, f in FEEDS), "/feeds.opml lists %s" % urls)
 
+    page = get(base, "/", "/").decode()
+    lib.check(page.count("<svg") == len(FEEDS) + 2,
+              "the status page should have one items-per-day sparkline per feed and topic (%d), has %d"
+              % (len(FEEDS) + 2, page.count("<svg")))
+    for n, _ in FEEDS:
+        lib.check("<td>%s</td>" % n in page, "the status page does not list feed %s" % n)
     lib.check(daemon.stop() == 0, "feedmux did not exit 0 on SIGTERM:\n%s" % daemon.output())
     lib.note("%d entries, %d stories grouped, topics ukraine=%d asia-pacific=%d"
              % (len(titles), len(STORIES), len(topics["ukraine"]), len(topics["asia-pacific"])))
