@@ -113,6 +113,10 @@ static const struct config_key config_keys[] = {
     {"max_body", SECT_GLOBAL, CT_SIZE, G(max_body), KIB, GIB},
     {"max_header", SECT_GLOBAL, CT_SIZE, G(max_header), KIB, MIB},
     {"allow_private_networks", SECT_GLOBAL, CT_BOOL, G(allow_private_networks), 0, 0},
+    {"http_max_connections", SECT_GLOBAL, CT_NUMBER, G(http_max_connections), 1, 100000},
+    {"http_request_timeout", SECT_GLOBAL, CT_DURATION, G(http_request_timeout), 1, HOUR},
+    {"http_keepalive_timeout", SECT_GLOBAL, CT_DURATION, G(http_keepalive_timeout), 1, HOUR},
+    {"http_max_header", SECT_GLOBAL, CT_SIZE, G(http_max_header), KIB, MIB},
     {"stories", SECT_GLOBAL, CT_BOOL, G(stories), 0, 0},
     {"story_window", SECT_GLOBAL, CT_DURATION, G(story_window), MINUTE, 30 * DAY},
     {"story_threshold", SECT_GLOBAL, CT_RATIO, G(story_threshold), 0, 0},
@@ -244,6 +248,10 @@ config_defaults(struct config *cfg)
 	cfg->max_body = 16 * MIB;
 	cfg->max_header = 64 * KIB;
 	cfg->allow_private_networks = 1;
+	cfg->http_max_connections = 512;
+	cfg->http_request_timeout = 10;
+	cfg->http_keepalive_timeout = 30;
+	cfg->http_max_header = 16 * KIB;
 	cfg->stories = 1;
 	cfg->story_window = 48 * HOUR;
 	cfg->story_threshold = STORY_THRESHOLD_DEFAULT;

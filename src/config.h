@@ -58,6 +58,10 @@ struct config {
 	long max_body;        /* 16M (decompressed) */
 	long max_header;      /* 64k */
 	int allow_private_networks; /* yes */
+	long http_max_connections;  /* 512: more wait in the listen backlog */
+	long http_request_timeout;  /* 10s to send a whole request */
+	long http_keepalive_timeout; /* 30s idle between requests */
+	long http_max_header;       /* 16k of request headers */
 	int stories;          /* yes */
 	long story_window;    /* 48h */
 	double story_threshold; /* STORY_THRESHOLD_DEFAULT (0.25) */

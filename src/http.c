@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "config.h"
 #include "date.h"
+#include "guard.h"
 #include "log.h"
 #include "metrics.h"
 #include "publish.h"
@@ -28,6 +29,7 @@ struct http_server {
 	const struct config *cfg;
 	struct publisher *pub;
 	struct metrics *metrics;
+	struct guard *guard;
 	http_page_fn page_fn;
 	void *page_arg;
 };
@@ -36,45 +38,10 @@ static void http_request_cb(struct evhttp_request *req, void *arg);
 static void http_doc_release(const void *data, size_t len, void *arg);
 static int http_etag_matches(const char *header, const char *etag);
 static int http_accepts_gzip(const char *header);
-static int http_bind(struct http_server *hs, const char *addr, char **err);
 static void http_send_text(struct http_server *hs, struct evhttp_request *req, int code, const char *reason,
                            const char *text);
 static void http_reply(struct http_server *hs, struct evhttp_request *req, int code, const char *reason,
                        struct evbuffer *body);
-
-/* Bind one "host:port" or "[v6]:port". */
-static int
-http_bind(struct http_server *hs, const char *addr, char **err)
-{
-	char *host = NULL;
-	const char *colon = strrchr(addr, ':');
-	long port;
-	int rc = -1;
-
-	if (colon == NULL) {
-		*err = xasprintf("listen %s: no port", addr);
-		return -1;
-	}
-	port = strtol(colon + 1, NULL, 10);
-	if (addr[0] == '[' && colon > addr + 1 && colon[-1] == ']')
-		host = xstrndup(addr + 1, (size_t)(colon - addr - 2));
-	else
-		host = xstrndup(addr, (size_t)(colon - addr));
-	if (strcmp(host, "*") == 0 || *host == '\0') {
-		free(host);
-		host = xstrdup("0.0.0.0");
-	}
-	if (evhttp_bind_socket(hs->http, host, (ev_uint16_t)port) != 0) {
-		*err = xasprintf("listen %s: cannot bind: %s", addr,
-		                 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-		goto done;
-	}
-	log_info("serving on http://%s/", addr);
-	rc = 0;
-done:
-	free(host);
-	return rc;
-}
 
 /* Create the server and bind its addresses. */
 struct http_server *
@@ -94,24 +61,23 @@ http_server_new(struct event_base *base, const struct config *cfg, struct publis
 	evhttp_set_allowed_methods(hs->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 	                                         EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
 	                                         EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-	evhttp_set_timeout(hs->http, 30);
-	evhttp_set_max_headers_size(hs->http, 16384);
+	/* Idle reads and stuck writes; the whole-request deadline, the
+	 * connection cap and accept pausing are the guard's. */
+	evhttp_set_timeout(hs->http, (int)cfg->http_keepalive_timeout);
+	evhttp_set_max_headers_size(hs->http, (ev_ssize_t)cfg->http_max_header);
 	/* GET and HEAD carry no body; a small one still reaches the handler,
 	 * which answers 405 to any other method. */
 	evhttp_set_max_body_size(hs->http, 4096);
 	evhttp_set_gencb(hs->http, http_request_cb, hs);
+	hs->guard = guard_new(base, hs->http, cfg);
 	if (nfds > 0) {
-		for (int i = 0; i < nfds; i++) {
-			evutil_make_socket_nonblocking(3 + i);
-			if (evhttp_accept_socket(hs->http, 3 + i) != 0) {
-				*err = xasprintf("cannot serve on socket %d passed by systemd", 3 + i);
+		for (int i = 0; i < nfds; i++)
+			if (guard_listen_fd(hs->guard, 3 + i, err) < 0)
 				goto fail;
-			}
-		}
 		log_info("serving on %d socket(s) passed by systemd", nfds);
 	} else {
 		for (size_t i = 0; i < cfg->listen.n; i++)
-			if (http_bind(hs, cfg->listen.v[i], err) < 0)
+			if (guard_listen(hs->guard, cfg->listen.v[i], err) < 0)
 				goto fail;
 	}
 	return hs;
@@ -125,6 +91,9 @@ void
 http_server_set_config(struct http_server *hs, const struct config *cfg)
 {
 	hs->cfg = cfg;
+	guard_set_config(hs->guard, cfg);
+	evhttp_set_timeout(hs->http, (int)cfg->http_keepalive_timeout);
+	evhttp_set_max_headers_size(hs->http, (ev_ssize_t)cfg->http_max_header);
 }
 
 /* Register the provider of per-request pages. */
@@ -143,7 +112,16 @@ http_server_free(struct http_server *hs)
 		return;
 	if (hs->http != NULL)
 		evhttp_free(hs->http);
+	guard_free(hs->guard);
 	free(hs);
+}
+
+/* Connections open and cut, for /metrics. */
+void
+http_server_stats(const struct http_server *hs, size_t *open, unsigned long *cut)
+{
+	*open = hs->guard ? guard_connections(hs->guard) : 0;
+	*cut = hs->guard ? guard_cut(hs->guard) : 0;
 }
 
 /* libevent is done with a document's bytes. */

@@ -3,6 +3,8 @@
 #ifndef FEEDMUX_HTTP_H
 #define FEEDMUX_HTTP_H
 
+#include <stddef.h>
+
 struct event_base;
 struct config;
 struct publisher;
@@ -22,5 +24,7 @@ void http_server_set_config(struct http_server *hs, const struct config *cfg);
 typedef int (*http_page_fn)(void *arg, const char *path, struct buf *out, const char **type);
 void http_server_set_pages(struct http_server *hs, http_page_fn fn, void *arg);
 void http_server_free(struct http_server *hs);
+/* Connections open now, and cut so far for not sending a request in time. */
+void http_server_stats(const struct http_server *hs, size_t *open, unsigned long *cut);
 
 #endif

@@ -18,6 +18,7 @@
 #include "date.h"
 #include "fetch.h"
 #include "group.h"
+#include "http.h"
 #include "metrics.h"
 #include "poll.h"
 #include "store.h"
@@ -143,6 +144,17 @@ pages_metrics(struct daemon *d, struct buf *out)
 	prom_family(out, "feedmux_reloads_total", "counter", "Configuration reloads, by result.");
 	buf_printf(out, "feedmux_reloads_total{result=\"ok\"} %llu\nfeedmux_reloads_total{result=\"failed\"} %llu\n",
 	           (unsigned long long)m->reloads, (unsigned long long)m->reload_failures);
+	if (d->http != NULL) {
+		size_t open;
+		unsigned long cut;
+
+		http_server_stats(d->http, &open, &cut);
+		prom_family(out, "feedmux_http_connections", "gauge", "HTTP connections open.");
+		buf_printf(out, "feedmux_http_connections %zu\n", open);
+		prom_family(out, "feedmux_http_connections_cut_total", "counter",
+		            "HTTP connections closed for not sending a whole request within http_request_timeout.");
+		buf_printf(out, "feedmux_http_connections_cut_total %lu\n", cut);
+	}
 	prom_family(out, "feedmux_http_requests_total", "counter", "HTTP responses sent, by status code.");
 	for (int i = 0; i < METRICS_HTTP_N; i++) {
 		int code = metrics_http_code(i);
