@@ -37,6 +37,9 @@
 #include "xalloc.h"
 
 #define PUBLISH_DEBOUNCE_MS 500
+/* How often files that failed to write (full disk, read-only or vanished
+ * directory) or were deleted are written again. */
+#define PUBLISH_RETRY_S 5
 /* With max_per_feed, how many entries the walk may look at per entry
  * published, at most, before it gives up filling the list. */
 #define PUBLISH_SCAN_FACTOR 16
@@ -51,6 +54,7 @@ struct publisher {
 	struct store *st;
 	struct metrics *metrics;
 	struct event *debounce;
+	struct event *retry;
 	struct document **docs;
 	size_t ndocs;
 };
@@ -86,6 +90,8 @@ struct selection {
 };
 
 static void publisher_debounce_cb(evutil_socket_t fd, short what, void *arg);
+static void publisher_retry_cb(evutil_socket_t fd, short what, void *arg);
+static void publisher_write_pending(struct publisher *pub);
 static int select_entry(struct selection *sel, const struct store_entry *e);
 static int pass_newest_cb(void *arg, const struct store_entry *e);
 static int pass_write_cb(void *arg, const struct store_entry *e);
@@ -118,8 +124,14 @@ publisher_new(struct event_base *base, const struct config *cfg, struct store *s
 	pub->base = base;
 	pub->cfg = cfg;
 	pub->st = st;
-	if (base != NULL)
+	if (base != NULL) {
 		pub->debounce = evtimer_new(base, publisher_debounce_cb, pub);
+		struct timeval tv = {PUBLISH_RETRY_S, 0};
+
+		/* Every few seconds: files deleted or not written get rewritten. */
+		pub->retry = event_new(base, -1, EV_PERSIST, publisher_retry_cb, pub);
+		event_add(pub->retry, &tv);
+	}
 	return pub;
 }
 
@@ -131,6 +143,8 @@ publisher_free(struct publisher *pub)
 		return;
 	if (pub->debounce != NULL)
 		event_free(pub->debounce);
+	if (pub->retry != NULL)
+		event_free(pub->retry);
 	for (size_t i = 0; i < pub->ndocs; i++)
 		document_unref(pub->docs[i]);
 	free(pub->docs);
@@ -154,6 +168,36 @@ publisher_mark_dirty(struct publisher *pub)
 	if (pub->debounce == NULL || evtimer_pending(pub->debounce, NULL))
 		return;
 	evtimer_add(pub->debounce, &tv);
+}
+
+/* Write the documents whose files are missing or failed to write. */
+static void
+publisher_write_pending(struct publisher *pub)
+{
+	for (size_t i = 0; i < pub->ndocs; i++) {
+		struct document *doc = pub->docs[i];
+
+		/* A file deleted behind our back (or its directory) is rewritten. */
+		if (doc->written && pub->cfg->output_dir != NULL) {
+			char *path = xasprintf("%s%s", pub->cfg->output_dir, doc->path);
+			struct stat sb;
+
+			if (stat(path, &sb) < 0 && errno == ENOENT)
+				doc->written = 0;
+			free(path);
+		}
+		if (!doc->written && publisher_write_files(pub, doc) == 0) {
+			doc->written = 1;
+			log_info("publish: %s written to output_dir again", doc->path);
+		}
+		}
+}
+
+/* The retry timer fired. */
+static void
+publisher_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	publisher_write_pending(arg);
 }
 
 /* The debounce timer fired. */
@@ -643,8 +687,10 @@ publisher_offer(struct publisher *pub, struct document **next, size_t *nnext, co
 	doc = document_new(path, type, body, now);
 	if (doc == NULL)
 		goto keep;
-	if (publisher_write_files(pub, doc) < 0)
-		log_warn("publish: %s is served but could not be written to output_dir", path);
+	doc->written = publisher_write_files(pub, doc) == 0;
+	if (!doc->written)
+		log_warn("publish: %s is served but could not be written to output_dir; retrying every %d s", path,
+		         PUBLISH_RETRY_S);
 	document_unref(old);
 	next[(*nnext)++] = doc;
 	log_debug("publish: rendered %s", path);
@@ -697,6 +743,7 @@ publisher_render(struct publisher *pub, time_t now)
 	free(pub->docs);
 	pub->docs = next;
 	pub->ndocs = nnext;
+	publisher_write_pending(pub);
 	buf_free(&atom);
 	buf_free(&json);
 	buf_free(&opml);
