@@ -85,7 +85,11 @@ class Group:
         self.rss_kb = med("maxrss_kb")
         self.req = med("req_s")
         self.bytes = med("bytes")
-        self.http = use[0]["http"] if use else ""
+        https = []
+        for r in use:
+            if r["http"] and r["http"] != "-" and r["http"] not in https:
+                https.append(r["http"])
+        self.http = " / ".join(https)
         self.note = use[0]["note"] if use else ""
 
 
@@ -163,6 +167,10 @@ def report(path):
                 thr += ", %.0f MB/s" % (nbytes / 1e6 / g.wall)
         else:
             thr = "–"
+        if g.unfinished:
+            done = [sum(int(kv.split(":")[1]) for kv in r["http"].split() if ":" in kv)
+                    for r in g.rows if r["status"] == "unfinished"]
+            thr = "killed at %.0f s, %s of %d feeds fetched" % (g.wall or 0, "/".join(map(str, done)), n)
         status = "%d (%d)" % (g.runs, g.ok)
         if g.unfinished:
             status += " unfinished"
@@ -170,7 +178,7 @@ def report(path):
             status += " " + "/".join(s for s in g.statuses if s != "ok")
         w("| %s | %s | %d | %s | %s | %s | %s | %s | %s |" % (
             tool, case, n, status, fmt_s(g.wall), fmt_s(g.cpu), fmt_mb(g.rss_kb), thr,
-            g.http if g.http and g.http != "-" else ""))
+            g.http))
 
     for n in ns:
         def G(tool, case):

@@ -260,7 +260,7 @@ run_n() {
 	if want floors; then
 		# ETags as a client asking for gzip sees them (nginx makes them weak).
 		curl --parallel --parallel-max 64 -s --compressed -K "$root/curl.conf" \
-			-w '%{url_effective}\t%header{etag}\n' >"$work/etags.tsv"
+			-w '%{url_effective}\t%header{etag}\n' >"$work/etags.tsv" 2>"$work/etags.log"
 		awk -F'\t' '{ gsub(/"/, "\\\"", $2)
 			printf "%surl = \"%s\"\noutput = \"/dev/null\"\nheader = \"If-None-Match: %s\"\n", (NR > 1 ? "next\n" : ""), $1, $2 }' \
 			"$work/etags.tsv" >"$root/curl-cond.conf"
