@@ -4,7 +4,6 @@
  * document is released when libevent is done with it. */
 #include "http.h"
 
-#include <curl/curl.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -19,6 +18,7 @@
 #include "config.h"
 #include "date.h"
 #include "guard.h"
+#include "httpreq.h"
 #include "log.h"
 #include "metrics.h"
 #include "publish.h"
@@ -36,8 +36,6 @@ struct http_server {
 
 static void http_request_cb(struct evhttp_request *req, void *arg);
 static void http_doc_release(const void *data, size_t len, void *arg);
-static int http_etag_matches(const char *header, const char *etag);
-static int http_accepts_gzip(const char *header);
 static void http_send_text(struct http_server *hs, struct evhttp_request *req, int code, const char *reason,
                            const char *text);
 static void http_reply(struct http_server *hs, struct evhttp_request *req, int code, const char *reason,
@@ -131,63 +129,6 @@ http_doc_release(const void *data, size_t len, void *arg)
 	document_unref(arg);
 }
 
-/* Whether an If-None-Match header matches etag. */
-static int
-http_etag_matches(const char *header, const char *etag)
-{
-	size_t elen = strlen(etag);
-	const char *p = header;
-
-	while (*p) {
-		const char *start;
-		size_t len;
-
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		if (*p == '*')
-			return 1;
-		if (strncmp(p, "W/", 2) == 0)
-			p += 2;
-		start = p;
-		len = strcspn(p, ",");
-		while (len > 0 && (start[len - 1] == ' ' || start[len - 1] == '\t'))
-			len--;
-		if (len == elen && memcmp(start, etag, elen) == 0)
-			return 1;
-		p = start + strcspn(start, ",");
-	}
-	return 0;
-}
-
-/* Whether Accept-Encoding allows gzip (and does not say q=0). */
-static int
-http_accepts_gzip(const char *header)
-{
-	const char *p = header;
-
-	while (p && *p) {
-		size_t len = strcspn(p, ",");
-		const char *tok = p;
-
-		while (*tok == ' ' || *tok == '\t')
-			tok++;
-		if (strncasecmp(tok, "gzip", 4) == 0 || strncasecmp(tok, "x-gzip", 6) == 0 ||
-		    (tok[0] == '*' && (tok[1] == ';' || tok[1] == ',' || tok[1] == '\0' || tok[1] == ' '))) {
-			const char *q = memchr(tok, ';', len - (size_t)(tok - p));
-			if (q == NULL)
-				return 1;
-			q = strstr(q, "q=");
-			if (q == NULL || q >= p + len || strtod(q + 2, NULL) > 0)
-				return 1;
-			return 0;
-		}
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	return 0;
-}
-
 /* Send a response and count it. libevent 2.1 sends the body of a HEAD
  * response too, so HEAD gets the Content-Length of the body and no body. */
 static void
@@ -278,14 +219,13 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	evhttp_add_header(out, "Vary", "Accept-Encoding");
 	inm = evhttp_find_header(in, "If-None-Match");
 	ims = evhttp_find_header(in, "If-Modified-Since");
-	if ((inm != NULL && http_etag_matches(inm, doc->etag)) ||
-	    (inm == NULL && ims != NULL && curl_getdate(ims, NULL) >= doc->mtime)) {
+	if (httpreq_not_modified(inm, ims, doc->etag, doc->mtime)) {
 		http_reply(hs, req, 304, "Not Modified", NULL);
 		document_unref(doc);
 		return;
 	}
 	evhttp_add_header(out, "Content-Type", doc->content_type);
-	gz = http_accepts_gzip(evhttp_find_header(in, "Accept-Encoding"));
+	gz = httpreq_accepts_gzip(evhttp_find_header(in, "Accept-Encoding"));
 	if (gz)
 		evhttp_add_header(out, "Content-Encoding", "gzip");
 	body = evbuffer_new();

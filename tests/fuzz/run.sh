@@ -35,5 +35,6 @@ fuzz fuzz_date 128 "$src/fuzz/seeds/date"
 fuzz fuzz_url 1024 "$src/fuzz/seeds/url"
 fuzz fuzz_sanitize 16384 "$src/fuzz/seeds/sanitize"
 fuzz fuzz_config 8192 "$src/config"
+fuzz fuzz_http 8192 "$src/fuzz/seeds/http"
 echo "fuzz: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
