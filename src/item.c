@@ -20,9 +20,6 @@
 #include "url.h"
 #include "xalloc.h"
 
-static int item_is_space(char c);
-static const char *item_trim(const char *s, size_t *len);
-static int item_id_is_uri(const char *s, size_t len);
 static XXH3_state_t *item_hash_begin(const char *domain);
 static void item_hash_end(XXH3_state_t *xs, struct item_hash *out);
 static void item_hash_field(XXH3_state_t *xs, const char *s, size_t len);
@@ -100,7 +97,7 @@ feed_meta_clear(struct feed_meta *m)
 
 /* Whether c is white space for normalization (ASCII only: the text is
  * UTF-8, whose multi-byte sequences never contain these bytes). */
-static int
+int
 item_is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
@@ -108,7 +105,7 @@ item_is_space(char c)
 
 /* Point past leading white space and set *len to the length without
  * trailing white space. s may be NULL (length 0). */
-static const char *
+const char *
 item_trim(const char *s, size_t *len)
 {
 	size_t n;
@@ -129,7 +126,7 @@ item_trim(const char *s, size_t *len)
 /* Whether the trimmed id is an absolute URI: a scheme (a letter, then
  * letters, digits, "+", "-" or "."), a colon, something after it, and no
  * white space or characters an IRI cannot hold. */
-static int
+int
 item_id_is_uri(const char *s, size_t len)
 {
 	size_t i = 0;

@@ -62,6 +62,14 @@ void feed_meta_clear(struct feed_meta *m);
 void item_identity_hash(const struct item *it, const char *feed_name, struct item_hash *out);
 /* The item's content: normalized title, summary and content. */
 void item_content_hash(const struct item *it, struct item_hash *out);
+/* White space for normalization (ASCII: UTF-8 sequences never hold it). */
+int item_is_space(char c);
+/* s without leading and trailing white space: returns its start and sets
+ * *len (s may be NULL: "" and 0). */
+const char *item_trim(const char *s, size_t *len);
+/* Whether a trimmed id is an absolute URI (scheme, colon, more, no white
+ * space): then it is global, and can be published as atom:id. */
+int item_id_is_uri(const char *s, size_t len);
 /* Lower-case hex of a hash into out (33 bytes). */
 void item_hash_hex(const struct item_hash *h, char out[33]);
 

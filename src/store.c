@@ -140,9 +140,6 @@ static void store_bind_text(sqlite3_stmt *stmt, int idx, const char *s);
 static void store_bind_hash(sqlite3_stmt *stmt, int idx, const struct item_hash *h);
 static char *store_col_strdup(sqlite3_stmt *stmt, int col);
 static int store_col_hash(sqlite3_stmt *stmt, int col, struct item_hash *h);
-static int store_is_space(char c);
-static const char *store_trim(const char *s, size_t *len);
-static int store_id_is_uri(const char *s, size_t len);
 static int store_text_eq(const char *a, const char *b);
 static time_t store_timestamp(time_t updated_src, time_t published, int date_flags);
 static int store_link_hash(const char *link, struct item_hash *out);
@@ -651,72 +648,19 @@ store_col_hash(sqlite3_stmt *stmt, int col, struct item_hash *h)
 	return 1;
 }
 
-/* White space as item.c normalizes it. */
-static int
-store_is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-/* Skip leading white space and measure without trailing white space. */
-static const char *
-store_trim(const char *s, size_t *len)
-{
-	size_t n;
-
-	if (s == NULL) {
-		*len = 0;
-		return "";
-	}
-	while (store_is_space(*s))
-		s++;
-	n = strlen(s);
-	while (n > 0 && store_is_space(s[n - 1]))
-		n--;
-	*len = n;
-	return s;
-}
-
-/* Whether a trimmed id can be published as atom:id: an absolute URI
- * (scheme, colon, more) without white space; the same test item.c uses
- * to decide that an id is global rather than feed-scoped. */
-static int
-store_id_is_uri(const char *s, size_t len)
-{
-	size_t i = 0;
-
-	if (len == 0 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
-		return 0;
-	while (i < len && s[i] != ':') {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '+' || c == '-' || c == '.'))
-			return 0;
-		i++;
-	}
-	if (i == len || i + 1 == len)
-		return 0;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"')
-			return 0;
-	}
-	return 1;
-}
-
 /* Whether two texts are equal after normalization (NULL equals ""). */
 static int
 store_text_eq(const char *a, const char *b)
 {
 	size_t la, lb, i = 0, j = 0;
 
-	a = store_trim(a, &la);
-	b = store_trim(b, &lb);
+	a = item_trim(a, &la);
+	b = item_trim(b, &lb);
 	while (i < la && j < lb) {
-		if (store_is_space(a[i]) && store_is_space(b[j])) {
-			while (i < la && store_is_space(a[i]))
+		if (item_is_space(a[i]) && item_is_space(b[j])) {
+			while (i < la && item_is_space(a[i]))
 				i++;
-			while (j < lb && store_is_space(b[j]))
+			while (j < lb && item_is_space(b[j]))
 				j++;
 			continue;
 		}
@@ -779,7 +723,7 @@ store_reuse_identity(const struct item_hash *ident, const struct item *it, const
 		buf_puts(&b, "link:");
 		buf_append(&b, (const char *)link_hash->b, sizeof link_hash->b);
 	} else {
-		t = store_trim(it->title, &tlen);
+		t = item_trim(it->title, &tlen);
 		buf_puts(&b, "title:");
 		buf_append(&b, t, tlen);
 	}
@@ -951,10 +895,10 @@ store_insert(struct store *st, const char *feed, const struct item *it, const st
 	time_t ts;
 	int rc, ret = -1;
 
-	id = store_trim(it->id, &idlen);
+	id = item_trim(it->id, &idlen);
 	if (idlen > 0)
 		src_id = xstrndup(id, idlen);
-	if (src_id != NULL && store_id_is_uri(src_id, idlen)) {
+	if (src_id != NULL && item_id_is_uri(src_id, idlen)) {
 		stmt = st->stmt[ST_ENTRY_ID_TAKEN];
 		store_bind_text(stmt, 1, src_id);
 		rc = store_step(st, stmt, "check entry id");
@@ -1099,7 +1043,7 @@ store_offer(struct store *st, const char *feed, const struct item *it, time_t no
 
 	if ((found = store_find_identity(st, &ident, &row)) < 0)
 		goto done;
-	store_trim(it->id, &idlen);
+	item_trim(it->id, &idlen);
 	if (found && idlen > 0 && store_is_reuse(&row, it, lh)) {
 		store_reuse_identity(&ident, it, lh, &ident);
 		store_row_clear(&row);
