@@ -29,6 +29,7 @@
 #include "topic.h"
 
 #include <libxml/HTMLparser.h>
+#include <libxml/parserInternals.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -710,26 +711,7 @@ topic_html_inline(const char *name, size_t len)
 static size_t
 topic_put_utf8(char *out, uint32_t cp)
 {
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xC0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xE0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		out[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-	out[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
+	return (size_t)xmlCopyCharMultiByte((xmlChar *)out, (int)cp);
 }
 
 /* Decode the entity at s ('&', n bytes available) into *cp. Returns its
