@@ -4,18 +4,18 @@
  * bytes are deterministic. Empty values are left out rather than written
  * as "" or null, except content_html, which the spec requires (it may be
  * ""). JSON Feed's summary is plain text, so the HTML summary is reduced
- * to its text with libxml2's HTML parser. Dates are RFC 3339 UTC. The
+ * to its text by the sanitizer. Dates are RFC 3339 UTC. The
  * origin of each item goes in a "_feedmux" extension object (JSON Feed
  * extensions start with an underscore; readers ignore unknown ones). */
 #include "jsonfeed.h"
 
 #include <json-c/json.h>
-#include <libxml/HTMLparser.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "date.h"
 #include "log.h"
+#include "sanitize.h"
 #include "version.h"
 #include "xalloc.h"
 
@@ -35,8 +35,6 @@ static void jsonfeed_add_str(struct jsonfeed_writer *w, json_object *obj, const 
 static void jsonfeed_add_date(struct jsonfeed_writer *w, json_object *obj, const char *key, time_t t);
 static json_object *jsonfeed_authors(struct jsonfeed_writer *w, const char *name);
 static json_object *jsonfeed_source(struct jsonfeed_writer *w, const struct store_entry *e);
-static int jsonfeed_is_inline(const char *name);
-static char *jsonfeed_html_text(const char *html);
 static int jsonfeed_nonempty(const char *s);
 
 /* json-c returns NULL only when out of memory: abort, as xalloc does. */
@@ -119,89 +117,7 @@ jsonfeed_source(struct jsonfeed_writer *w, const struct store_entry *e)
 	return ext;
 }
 
-/* Whether an HTML element flows inside a line of text (no space around
- * its text when flattened). */
-static int
-jsonfeed_is_inline(const char *name)
-{
-	static const char *const inl[] = {"a",      "abbr", "b",   "bdi",  "bdo",  "cite",  "code",
-	                                  "data",   "del",  "dfn", "em",   "font", "i",     "ins",
-	                                  "kbd",    "mark", "q",   "s",    "samp", "small", "span",
-	                                  "strong", "sub",  "sup", "time", "tt",   "u",     "var"};
 
-	for (size_t i = 0; i < sizeof inl / sizeof inl[0]; i++)
-		if (strcmp(name, inl[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* The text of an HTML fragment, white space collapsed; NULL when it has
- * none. Script and style contents are dropped. */
-static char *
-jsonfeed_html_text(const char *html)
-{
-	htmlDocPtr doc = NULL;
-	xmlNodePtr n;
-	struct buf raw, text;
-	char *out = NULL;
-	int space = 0;
-
-	buf_init(&raw);
-	buf_init(&text);
-	doc = htmlReadMemory(html, (int)strlen(html), NULL, "utf-8",
-	                     HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING);
-	if (doc == NULL)
-		goto done;
-	/* Walk without recursion: the tree may be deep. */
-	n = xmlDocGetRootElement(doc);
-	while (n != NULL) {
-		int block = n->type == XML_ELEMENT_NODE && !jsonfeed_is_inline((const char *)n->name);
-
-		if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-			if (n->content != NULL)
-				buf_puts(&raw, (const char *)n->content);
-		} else if (block) {
-			buf_puts(&raw, " ");
-		}
-		if (n->type == XML_ELEMENT_NODE && n->children != NULL &&
-		    strcmp((const char *)n->name, "script") != 0 &&
-		    strcmp((const char *)n->name, "style") != 0) {
-			n = n->children;
-			continue;
-		}
-		while (n != NULL && n->next == NULL) {
-			n = n->parent;
-			if (n == NULL || n->type == XML_DOCUMENT_NODE || n->type == XML_HTML_DOCUMENT_NODE) {
-				n = NULL;
-				break;
-			}
-			if (!jsonfeed_is_inline((const char *)n->name))
-				buf_puts(&raw, " ");
-		}
-		if (n != NULL)
-			n = n->next;
-	}
-	for (size_t i = 0; i < raw.len; i++) {
-		char c = raw.data[i];
-
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
-			space = text.len > 0;
-			continue;
-		}
-		if (space)
-			buf_puts(&text, " ");
-		space = 0;
-		buf_append(&text, &c, 1);
-	}
-	if (text.len > 0)
-		out = buf_steal(&text);
-done:
-	if (doc != NULL)
-		xmlFreeDoc(doc);
-	buf_free(&raw);
-	buf_free(&text);
-	return out;
-}
 
 /* Start the document with the feed's own fields. */
 struct jsonfeed_writer *
@@ -247,7 +163,7 @@ jsonfeed_writer_entry(struct jsonfeed_writer *w, const struct store_entry *e)
 	html = jsonfeed_nonempty(it->content) ? it->content : it->summary;
 	jsonfeed_add(w, o, "content_html", jsonfeed_must(json_object_new_string(html ? html : "")));
 	if (jsonfeed_nonempty(it->content) && jsonfeed_nonempty(it->summary)) {
-		text = jsonfeed_html_text(it->summary);
+		text = sanitize_text(it->summary);
 		jsonfeed_add_str(w, o, "summary", text);
 		free(text);
 	}
