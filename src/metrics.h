@@ -24,6 +24,7 @@ struct metrics {
 	uint64_t http[METRICS_HTTP_N];
 	uint64_t renders;
 	uint64_t render_failures;
+	uint64_t write_failures;
 	double render_seconds;
 	uint64_t reloads;
 	uint64_t reload_failures;

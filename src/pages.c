@@ -21,6 +21,7 @@
 #include "http.h"
 #include "metrics.h"
 #include "poll.h"
+#include "publish.h"
 #include "store.h"
 #include "version.h"
 #include "xalloc.h"
@@ -69,6 +70,8 @@ pages_status_text(struct daemon *d, struct buf *out)
 	           fetcher_running(d->fetcher), fetcher_waiting(d->fetcher));
 	if (d->reload_error != NULL)
 		buf_printf(out, "last reload failed: %s\n", d->reload_error);
+	if (publisher_write_error(d->pub) != NULL)
+		buf_printf(out, "output_dir not up to date: %s\n", publisher_write_error(d->pub));
 	for (size_t i = 0; i < d->nfeeds; i++)
 		poll_feed_describe(d->feeds[i], out);
 }
@@ -139,6 +142,9 @@ pages_metrics(struct daemon *d, struct buf *out)
 	buf_printf(out, "feedmux_renders_total %llu\n", (unsigned long long)m->renders);
 	prom_family(out, "feedmux_render_failures_total", "counter", "Renderings that kept the previous outputs.");
 	buf_printf(out, "feedmux_render_failures_total %llu\n", (unsigned long long)m->render_failures);
+	prom_family(out, "feedmux_output_write_failures_total", "counter",
+	            "Failed attempts to write a document to output_dir.");
+	buf_printf(out, "feedmux_output_write_failures_total %llu\n", (unsigned long long)m->write_failures);
 	prom_family(out, "feedmux_render_seconds_total", "counter", "Time spent rendering outputs.");
 	buf_printf(out, "feedmux_render_seconds_total %.6f\n", m->render_seconds);
 	prom_family(out, "feedmux_reloads_total", "counter", "Configuration reloads, by result.");
@@ -311,6 +317,9 @@ pages_html(struct daemon *d, struct buf *out)
 	xmlTextWriterEndElement(w);
 	if (d->reload_error != NULL)
 		xmlTextWriterWriteFormatElement(w, BAD_CAST "p", "Last reload failed: %s", d->reload_error);
+	if (publisher_write_error(d->pub) != NULL)
+		xmlTextWriterWriteFormatElement(w, BAD_CAST "p", "output_dir not up to date: %s",
+		                                publisher_write_error(d->pub));
 
 	if (cfg->ntopics > 0) {
 		xmlTextWriterWriteElement(w, BAD_CAST "h2", BAD_CAST "Topics");

@@ -49,7 +49,7 @@ static int poll_on_data(void *arg, const struct fetch_response *resp, const char
 static void poll_on_done(void *arg, const struct fetch_result *res);
 static void poll_on_item(void *arg, struct item *it);
 static void poll_finish(struct poll_feed *pf, const struct fetch_result *res);
-static void poll_store_items(struct poll_feed *pf, const struct fetch_result *res, int parsed_ok);
+static int poll_store_items(struct poll_feed *pf, const struct fetch_result *res, int parsed_ok);
 static void poll_schedule(struct poll_feed *pf, long hint);
 static void poll_discard(struct poll_feed *pf);
 static char *content_type_charset(const char *ct);
@@ -231,8 +231,13 @@ poll_feed_start(struct poll_feed *pf)
 	struct fetch_request req;
 	char *etag = NULL, *lm = NULL;
 
-	if (pf->in_flight || pf->health.gone)
+	if (pf->in_flight)
 		return;
+	if (pf->health.gone) {
+		/* Not polled again (HTTP 410); --once still counts it, as failed. */
+		daemon_feed_done(pf->d, pf);
+		return;
+	}
 	if (store_feed_get_validators_for(pf->d->st, pf->name, pf->url, &etag, &lm) < 0)
 		etag = lm = NULL;
 	memset(&req, 0, sizeof req);
@@ -304,8 +309,10 @@ poll_on_item(void *arg, struct item *it)
 	pf->items[pf->nitems++] = it;
 }
 
-/* Offer what the transfer brought to the store in one transaction. */
-static void
+/* Offer what the transfer brought to the store in one transaction.
+ * Returns 0, or -1 when nothing was saved (the next poll brings it all
+ * again: the validators were not saved either). */
+static int
 poll_store_items(struct poll_feed *pf, const struct fetch_result *res, int parsed_ok)
 {
 	struct store *st = pf->d->st;
@@ -341,12 +348,10 @@ poll_store_items(struct poll_feed *pf, const struct fetch_result *res, int parse
 		log_info("feed %s: %zu new or updated item(s) of %zu", pf->name, changed, pf->nitems);
 		publisher_mark_dirty(pf->d->pub);
 	}
-	return;
+	return 0;
 fail:
 	store_rollback(st);
-	free(pf->health.last_error);
-	pf->health.last_error = xstrdup("could not save items to the state database");
-	log_err("feed %s: could not save items to the state database", pf->name);
+	return -1;
 }
 
 /* Remember (and log, when it changes) what had to be repaired. */
@@ -451,8 +456,12 @@ poll_finish(struct poll_feed *pf, const struct fetch_result *res)
 			}
 			pf->ttl_hint = parser_meta(pf->parser)->ttl * 60;
 		}
-		if (pf->nitems > 0 || parsed_ok)
-			poll_store_items(pf, res, parsed_ok);
+		if ((pf->nitems > 0 || parsed_ok) && poll_store_items(pf, res, parsed_ok) < 0) {
+			free(error);
+			error = xasprintf("could not save items to the state database %s (%zu item(s); the "
+			                  "reason is logged by the store)",
+			                  pf->d->cfg->state, pf->nitems);
+		}
 		outcome = parsed_ok ? METRICS_FETCH_OK : METRICS_FETCH_PARSE_ERROR;
 	} else {
 		error = xstrdup(res->error ? res->error : "transfer failed");

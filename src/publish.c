@@ -55,6 +55,7 @@ struct publisher {
 	struct metrics *metrics;
 	struct event *debounce;
 	struct event *retry;
+	char *write_error;   /* the last failure writing output_dir, until all is written */
 	struct document **docs;
 	size_t ndocs;
 };
@@ -107,7 +108,8 @@ static struct document *document_new(const char *path, const char *type, struct 
 static int gzip_bytes(const unsigned char *in, size_t len, unsigned char **out, size_t *outlen);
 static int check_xml(const struct buf *b, char **why);
 static int check_json(const struct buf *b, char **why);
-static int write_file_atomic(const char *dir, const char *name, const unsigned char *data, size_t len);
+static int write_file_atomic(const char *dir, const char *name, const unsigned char *data, size_t len,
+                             char **why);
 static int publisher_write_files(struct publisher *pub, const struct document *doc);
 static void publisher_offer(struct publisher *pub, struct document **next, size_t *nnext, const char *path,
                             const char *type, struct buf *body, time_t now, int (*check)(const struct buf *, char **));
@@ -145,6 +147,7 @@ publisher_free(struct publisher *pub)
 		event_free(pub->debounce);
 	if (pub->retry != NULL)
 		event_free(pub->retry);
+	free(pub->write_error);
 	for (size_t i = 0; i < pub->ndocs; i++)
 		document_unref(pub->docs[i]);
 	free(pub->docs);
@@ -174,6 +177,8 @@ publisher_mark_dirty(struct publisher *pub)
 static void
 publisher_write_pending(struct publisher *pub)
 {
+	int pending = 0;
+
 	for (size_t i = 0; i < pub->ndocs; i++) {
 		struct document *doc = pub->docs[i];
 
@@ -190,7 +195,19 @@ publisher_write_pending(struct publisher *pub)
 			doc->written = 1;
 			log_info("publish: %s written to output_dir again", doc->path);
 		}
-		}
+		pending |= !doc->written;
+	}
+	if (!pending && pub->write_error != NULL) {
+		free(pub->write_error);
+		pub->write_error = NULL;
+	}
+}
+
+/* Why output_dir is not up to date, or NULL. */
+const char *
+publisher_write_error(const struct publisher *pub)
+{
+	return pub->write_error;
 }
 
 /* The retry timer fired. */
@@ -583,7 +600,7 @@ check_json(const struct buf *b, char **why)
 
 /* Write data to dir/name atomically. */
 static int
-write_file_atomic(const char *dir, const char *name, const unsigned char *data, size_t len)
+write_file_atomic(const char *dir, const char *name, const unsigned char *data, size_t len, char **why)
 {
 	char *tmp = xasprintf("%s/.%s.tmp", dir, name);
 	char *dst = xasprintf("%s/%s", dir, name);
@@ -592,7 +609,7 @@ write_file_atomic(const char *dir, const char *name, const unsigned char *data, 
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		log_err("publish: cannot create %s: %s", tmp, strerror(errno));
+		*why = xasprintf("cannot create %s: %s", tmp, strerror(errno));
 		goto done;
 	}
 	while (off < len) {
@@ -600,23 +617,23 @@ write_file_atomic(const char *dir, const char *name, const unsigned char *data, 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			log_err("publish: cannot write %s: %s", tmp, strerror(errno));
+			*why = xasprintf("cannot write %s: %s", tmp, strerror(errno));
 			goto done;
 		}
 		off += (size_t)n;
 	}
 	if (fsync(fd) < 0) {
-		log_err("publish: cannot fsync %s: %s", tmp, strerror(errno));
+		*why = xasprintf("cannot fsync %s: %s", tmp, strerror(errno));
 		goto done;
 	}
 	if (close(fd) < 0) {
 		fd = -1;
-		log_err("publish: cannot close %s: %s", tmp, strerror(errno));
+		*why = xasprintf("cannot close %s: %s", tmp, strerror(errno));
 		goto done;
 	}
 	fd = -1;
 	if (rename(tmp, dst) < 0) {
-		log_err("publish: cannot rename %s to %s: %s", tmp, dst, strerror(errno));
+		*why = xasprintf("cannot rename %s to %s: %s", tmp, dst, strerror(errno));
 		goto done;
 	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -641,23 +658,32 @@ publisher_write_files(struct publisher *pub, const struct document *doc)
 {
 	const char *out = pub->cfg->output_dir;
 	const char *slash = strrchr(doc->path, '/');
-	char *dir = NULL, *gzname = NULL;
+	char *dir = NULL, *gzname = NULL, *why = NULL;
 	int rc = -1;
 
 	if (out == NULL)
 		return 0;
 	dir = xasprintf("%s%.*s", out, (int)(slash - doc->path), doc->path);
 	if ((mkdir(out, 0755) < 0 && errno != EEXIST) || (mkdir(dir, 0755) < 0 && errno != EEXIST)) {
-		log_err("publish: cannot create %s: %s", dir, strerror(errno));
+		why = xasprintf("cannot create %s: %s", dir, strerror(errno));
 		goto done;
 	}
 	gzname = xasprintf("%s.gz", slash + 1);
-	if (write_file_atomic(dir, slash + 1, doc->body, doc->len) < 0)
+	if (write_file_atomic(dir, slash + 1, doc->body, doc->len, &why) < 0)
 		goto done;
-	if (write_file_atomic(dir, gzname, doc->gz, doc->gzlen) < 0)
+	if (write_file_atomic(dir, gzname, doc->gz, doc->gzlen, &why) < 0)
 		goto done;
 	rc = 0;
 done:
+	if (rc < 0) {
+		/* Said once per distinct problem; /status and /metrics keep it. */
+		if (pub->write_error == NULL || strcmp(pub->write_error, why) != 0)
+			log_err("publish: %s", why);
+		free(pub->write_error);
+		pub->write_error = why;
+		if (pub->metrics != NULL)
+			pub->metrics->write_failures++;
+	}
 	free(dir);
 	free(gzname);
 	return rc;
@@ -689,8 +715,8 @@ publisher_offer(struct publisher *pub, struct document **next, size_t *nnext, co
 		goto keep;
 	doc->written = publisher_write_files(pub, doc) == 0;
 	if (!doc->written)
-		log_warn("publish: %s is served but could not be written to output_dir; retrying every %d s", path,
-		         PUBLISH_RETRY_S);
+		log_debug("publish: %s is served but not yet in output_dir; retrying every %d s", path,
+		          PUBLISH_RETRY_S);
 	document_unref(old);
 	next[(*nnext)++] = doc;
 	log_debug("publish: rendered %s", path);

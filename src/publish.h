@@ -45,5 +45,8 @@ int publisher_render(struct publisher *pub, time_t now);
  * document_unref(); NULL when there is none. */
 struct document *publisher_get(struct publisher *pub, const char *path);
 void document_unref(struct document *doc);
+/* Why output_dir is not up to date (e.g. "cannot write ...: No space left
+ * on device"), or NULL when every document is written. */
+const char *publisher_write_error(const struct publisher *pub);
 
 #endif

@@ -46,7 +46,10 @@
 #include "url.h"
 #include "xalloc.h"
 
-#define STORE_BUSY_MS "5000"
+/* Short: the store runs on the event loop, so waiting for another
+ * process's lock stalls serving and polling; a feed whose transaction
+ * cannot start fails this poll and is retried with backoff. */
+#define STORE_BUSY_MS "250"
 
 enum store_stmt {
 	ST_BEGIN,
