@@ -52,7 +52,7 @@ import random
 import re
 import sys
 
-VERSION = 4  # bump when the output of a given (n, seed, epoch) changes
+VERSION = 5  # bump when the output of a given (n, seed, epoch) changes
 
 # ---------------------------------------------------------------------------
 # Vocabulary. Made-up places and people (from syllables) plus a few real
@@ -523,7 +523,7 @@ class Corpus:
             ts = when()
             templs = r.sample(range(4), len(fs))
             for k, f in enumerate(fs):
-                a = self.new_article(r, aid, story, ev, templs[k], sl, ts + r.randint(0, 12 * 3600),
+                a = self.new_article(r, aid, story, ev, templs[k], sl, min(ts + r.randint(0, 12 * 3600), epoch - 60),
                                      feed_style(self.seed, f)["host"])
                 feeds[f].append(("near", a, "same", 0))
                 free[f] -= 1
@@ -555,7 +555,7 @@ class Corpus:
             link += "?utm_source=%s&utm_medium=rss" % st["host"].split(".")[0]
         elif variant == "http":
             link = "http://" + link[len("https://"):]
-        ts = a["ts"] + delay
+        ts = min(a["ts"] + delay, self.epoch - 60) if delay else a["ts"]
         r = random.Random(a["body"])
         body = html_body(r, self.sentences, self.places, a["lead"], a["len"], st["site"], st["relative"])
         content = None
