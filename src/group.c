@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "config.h"
 #include "item.h"
@@ -30,6 +31,7 @@ struct rebuild {
 	struct grouper *g;
 	struct store *st;
 	time_t story_since;
+	int topics;      /* re-decide topics too */
 	int failed;
 };
 
@@ -38,6 +40,7 @@ static int grouper_topics(struct grouper *g, struct store *st, int64_t item, con
 static int grouper_story(struct grouper *g, struct store *st, int64_t item, const char *feed,
                          const struct item *it, time_t when);
 static int rebuild_cb(void *arg, const struct store_entry *e);
+static char *grouper_fingerprint(const struct config *cfg);
 
 /* Compile the topics and start an empty story index. */
 struct grouper *
@@ -127,10 +130,10 @@ rebuild_cb(void *arg, const struct store_entry *e)
 	const struct item *it = e->item;
 	time_t when = it->published ? it->published : e->first_seen;
 
-	if (grouper_topics(rb->g, rb->st, e->item_id, e->feed_name, it) < 0)
+	if (rb->topics && grouper_topics(rb->g, rb->st, e->item_id, e->feed_name, it) < 0)
 		goto fail;
-	if (e->first_seen >= rb->story_since &&
-	    grouper_story(rb->g, rb->st, e->item_id, e->feed_name, it, when) < 0)
+	/* Only reports dated within the window can still be grouped. */
+	if (when >= rb->story_since && grouper_story(rb->g, rb->st, e->item_id, e->feed_name, it, when) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -138,22 +141,76 @@ fail:
 	return 1;
 }
 
-/* Replay stored items through topics and stories. */
+/* A fingerprint of everything topic decisions depend on: the topic
+ * sections and the feeds' topics lists. */
+static char *
+grouper_fingerprint(const struct config *cfg)
+{
+	XXH3_state_t *x = XXH3_createState();
+	char *hex;
+
+	XXH3_64bits_reset(x);
+	for (size_t i = 0; i < cfg->ntopics; i++) {
+		const struct config_topic *t = &cfg->topics[i];
+
+		XXH3_64bits_update(x, t->name, strlen(t->name) + 1);
+		for (size_t j = 0; j < t->match.n; j++)
+			XXH3_64bits_update(x, t->match.v[j], strlen(t->match.v[j]) + 1);
+		XXH3_64bits_update(x, "\x01", 1);
+		for (size_t j = 0; j < t->exclude.n; j++)
+			XXH3_64bits_update(x, t->exclude.v[j], strlen(t->exclude.v[j]) + 1);
+		XXH3_64bits_update(x, t->categories ? "\x02" : "\x03", 1);
+	}
+	for (size_t i = 0; i < cfg->nfeeds; i++) {
+		const struct config_feed *f = &cfg->feeds[i];
+
+		if (f->topics.n == 0)
+			continue;
+		XXH3_64bits_update(x, f->name, strlen(f->name) + 1);
+		for (size_t j = 0; j < f->topics.n; j++)
+			XXH3_64bits_update(x, f->topics.v[j], strlen(f->topics.v[j]) + 1);
+	}
+	hex = xasprintf("%016llx", (unsigned long long)XXH3_64bits_digest(x));
+	XXH3_freeState(x);
+	return hex;
+}
+
+/* Replay stored items through topics (only when the topic rules changed
+ * since they were decided: that walk covers every item that can still be
+ * published) and stories (the items of the story window). */
 int
 grouper_rebuild(struct grouper *g, struct store *st, time_t now, time_t since)
 {
-	struct rebuild rb = {g, st, now - g->cfg->story_window, 0};
+	struct rebuild rb = {g, st, now - g->cfg->story_window, 0, 0};
+	char *want = grouper_fingerprint(g->cfg), *have = store_meta_get(st, "topic_rules");
+	int rc = -1;
 
-	if (rb.story_since < since)
-		since = rb.story_since < 0 ? 0 : rb.story_since;
+	rb.topics = have == NULL || strcmp(have, want) != 0;
+	if (!rb.topics)
+		since = rb.story_since;
+	else if (rb.story_since < since)
+		since = rb.story_since;
+	if (since < 0)
+		since = 0;
+	if (g->stories == NULL && !rb.topics) {
+		rc = 0;
+		goto done;
+	}
 	if (store_begin(st) < 0)
-		return -1;
-	if (store_foreach_recent(st, since, rebuild_cb, &rb) < 0 || rb.failed) {
+		goto done;
+	if (store_foreach_recent(st, since, rebuild_cb, &rb) < 0 || rb.failed ||
+	    (rb.topics && store_meta_set(st, "topic_rules", want) < 0)) {
 		store_rollback(st);
 		log_err("group: could not re-decide topics and stories of stored items");
-		return -1;
+		goto done;
 	}
-	return store_commit(st);
+	rc = store_commit(st);
+	if (rc == 0 && rb.topics && have != NULL)
+		log_info("topics changed: topics of stored items decided again");
+done:
+	free(want);
+	free(have);
+	return rc;
 }
 
 /* Forget stories older than the window. */

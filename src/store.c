@@ -262,6 +262,9 @@ static const char *const store_migrations[] = {
     "CREATE INDEX item_topics_date ON item_topics(topic, sort_date DESC);",
     /* 3: the reports of a story, for showing them under its lead. */
     "CREATE INDEX items_story ON items(story) WHERE story <> 0;",
+    /* 4: small facts about the state itself (e.g. which topic rules the
+     * stored topics were decided with). */
+    "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;",
 };
 
 /* The session's active feeds; see store_set_active_feeds. */
@@ -1687,4 +1690,44 @@ store_daily_counts(struct store *st, int by_topic, time_t now, int days, store_d
 		ret = 0;
 	sqlite3_finalize(stmt);
 	return ret;
+}
+
+/* A value from the meta table; NULL when unset (caller frees). */
+char *
+store_meta_get(struct store *st, const char *key)
+{
+	sqlite3_stmt *stmt = NULL;
+	char *value = NULL;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?1", -1, &stmt, NULL) != SQLITE_OK) {
+		log_err("store: meta: %s", sqlite3_errmsg(st->db));
+		return NULL;
+	}
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		value = xstrdup((const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	return value;
+}
+
+/* Set a value in the meta table. Returns 0 or -1. */
+int
+store_meta_set(struct store *st, const char *key, const char *value)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+	                               "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	                       -1, &stmt, NULL) != SQLITE_OK)
+		goto done;
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, value, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) == SQLITE_DONE)
+		rc = 0;
+done:
+	if (rc < 0)
+		log_err("store: meta %s: %s", key, sqlite3_errmsg(st->db));
+	sqlite3_finalize(stmt);
+	return rc;
 }

@@ -127,6 +127,11 @@ int store_foreach_story(struct store *st, int64_t story, store_entry_fn fn, void
  * store_offer), but not walk it again. */
 int store_foreach_recent(struct store *st, time_t since, store_entry_fn fn, void *arg);
 
+/* The meta table: small facts about the state (not items). get returns a
+ * copy the caller frees, or NULL when unset. */
+char *store_meta_get(struct store *st, const char *key);
+int store_meta_set(struct store *st, const char *key, const char *value);
+
 /* Items per day of the last `days` days before now (day 0: the last 24 h),
  * by first source feed, or by topic when by_topic: fn(arg, name, day,
  * count) for every non-empty (name, day). Returns 0 or -1. */
