@@ -573,7 +573,7 @@ test_persistence(void **state)
 	walk(st, 0, 100, &before);
 	store_close(st);
 
-	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 4);
 	st = store_open(t.path, &err);
 	assert_non_null(st);
 	assert_null(err);
@@ -1488,7 +1488,7 @@ test_migrate_v1(void **state)
 	st = store_open(t.path, &err);
 	assert_non_null(st);
 	assert_null(err);
-	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 4);
 	assert_int_equal(sql_int(t.path, "PRAGMA auto_vacuum"), 0); /* fixed at creation */
 	walk(st, 0, 10, &s);
 	assert_int_equal(s.n, 2);
@@ -1522,13 +1522,38 @@ test_migrate_v1(void **state)
 	st = store_open(t.path, &err); /* already current: nothing to do */
 	assert_non_null(st);
 	store_close(st);
-	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 4);
 	item_free(a);
 	item_free(b);
 	tmp_remove(&t);
 }
 
 /* Run the store tests. */
+/* The meta table keeps small facts across reopen. */
+static void
+test_meta(void **state)
+{
+	struct tmp t;
+	struct store *st;
+	char *err = NULL, *v;
+
+	tmp_make(&t);
+	st = store_open(t.path, &err);
+	assert_non_null(st);
+	assert_null(store_meta_get(st, "topic_rules"));
+	assert_int_equal(store_meta_set(st, "topic_rules", "abc"), 0);
+	assert_int_equal(store_meta_set(st, "topic_rules", "def"), 0);
+	store_close(st);
+	st = store_open(t.path, &err);
+	assert_non_null(st);
+	v = store_meta_get(st, "topic_rules");
+	assert_non_null(v);
+	assert_string_equal(v, "def");
+	free(v);
+	store_close(st);
+	tmp_remove(&t);
+}
+
 int
 main(void)
 {
@@ -1555,6 +1580,7 @@ main(void)
 	    cmocka_unit_test(test_health),
 	    cmocka_unit_test(test_validators_for),
 	    cmocka_unit_test(test_migrate_v1),
+	    cmocka_unit_test(test_meta),
 	};
 	/* clang-format on */
 
