@@ -3,7 +3,8 @@
 # -Werror, AddressSanitizer and UndefinedBehaviorSanitizer in build-check/
 # and `make check` (results in build-check/test-suite.log); then the
 # libFuzzer targets, built with clang in build-fuzz/, run briefly
-# (`make fuzz-smoke`, a few thousand executions each).
+# (`make fuzz-smoke`, a few thousand executions each); last, a plain
+# build in build-plain/ runs tests/e2e/valgrind.py (valgrind memcheck).
 set -eu
 cd "$(dirname "$0")/.."
 sh tests/deps.sh
@@ -23,3 +24,19 @@ if command -v clang >/dev/null 2>&1; then
 else
 	echo "check.sh: clang not found: the fuzz targets were not run" >&2
 fi
+# Last, valgrind memcheck over the daemon (tests/e2e/valgrind.py): it skips
+# in the sanitized build above (ASan and valgrind cannot share a process),
+# so it runs here in a plain build, build-plain/, and must pass, not skip.
+[ -f configure.ac ] || cd ..	# back from build-fuzz/
+mkdir -p build-plain
+(
+	cd build-plain
+	../configure --enable-werror >/dev/null
+	make -j2
+	make check TESTS=tests/e2e/valgrind.py
+	grep -q '^:test-result: PASS' tests/e2e/valgrind.trs || {
+		echo "check.sh: tests/e2e/valgrind.py did not pass in build-plain/ (skipped?):" >&2
+		cat tests/e2e/valgrind.log >&2
+		exit 1
+	}
+)

@@ -523,6 +523,7 @@ class Client(threading.Thread):
         self.lat_max = 0.0
         self.lat_sum = 0.0
         self.n = 0
+        self.paths = {}               # path -> [requests, latency sum, latency max, bytes]
         self.keep = None              # a kept-alive connection, reused for a while
         self.keep_uses = 0
 
@@ -588,6 +589,12 @@ class Client(threading.Thread):
         self.lat_sum += dt
         self.lat_max = max(self.lat_max, dt)
         self.bytes += len(body)
+        key = "/nope-N" if path.startswith("/nope") else path
+        p = self.paths.setdefault(key, [0, 0.0, 0.0, 0])
+        p[0] += 1
+        p[1] += dt
+        p[2] = max(p[2], dt)
+        p[3] += len(body)
         self.status[status] += 1
         self.by_kind[mode] += 1
         want = 404 if path.startswith("/nope") else None
@@ -885,8 +892,9 @@ def report(args, stamp, started_utc, version, results, work, samples, first_cycl
         w("| max after start (RSS at t=%.0f, fds at t=%.0f) | | %s | %s | %d | | | | | | |" % (
             mr["t"], mf["t"], fmt_mb(mr["VmRSS"]), fmt_mb(max(s.get("RssAnon", 0) for s in after)),
             mf["fds"]))
-        w("| max over the run (VmHWM) | | %s | | %d | | | | | | |" % (
-            fmt_mb(samples[-1].get("VmHWM", 0)), max(s["fds"] for s in samples)))
+        w("| max over the run (VmHWM %s MB) | | %s | | %d | | | | | | |" % (
+            fmt_mb(samples[-1].get("VmHWM", 0)), fmt_mb(max(s["VmRSS"] for s in samples)),
+            max(s["fds"] for s in samples)))
         w("")
         w("Verdict: **%s** (end RSS %s MB vs limit %s MB = start x 1.2 + 8 MB; end fds %d vs limit %d = "
           "start + 10)%s." % (verdict, fmt_mb(end["VmRSS"]), fmt_mb(rss_limit), end["fds"], fd_limit,
@@ -919,6 +927,12 @@ def report(args, stamp, started_utc, version, results, work, samples, first_cycl
         ", ".join("%s %d" % kv for kv in sorted(client.errors.items())) or "none"))
     for b in client.bad:
         w("  - %s" % b)
+    w("")
+    w("| client path | requests | avg ms | max ms | avg kB |")
+    w("|---|---:|---:|---:|---:|")
+    for path, (n, lsum, lmax, nb) in sorted(client.paths.items()):
+        w("| %s | %d | %.1f | %.0f | %.1f |" % (path, n, 1000.0 * lsum / n, 1000.0 * lmax, nb / 1024.0 / n))
+    w("")
     w("- changes: %d rounds, %d feed files rewritten, %d new items" % (
         changer.rounds, corpus.changes, corpus.new_items))
     logp = os.path.join(work, "feedmux.log")
