@@ -18,16 +18,17 @@ mkdir -p build-check
 )
 if command -v clang >/dev/null 2>&1; then
 	mkdir -p build-fuzz
-	cd build-fuzz
-	../configure --enable-werror --enable-fuzzing CC=clang >/dev/null
-	make -j2 fuzz-smoke
+	(
+		cd build-fuzz
+		../configure --enable-werror --enable-fuzzing CC=clang >/dev/null
+		make -j2 fuzz-smoke
+	)
 else
 	echo "check.sh: clang not found: the fuzz targets were not run" >&2
 fi
 # Last, valgrind memcheck over the daemon (tests/e2e/valgrind.py): it skips
 # in the sanitized build above (ASan and valgrind cannot share a process),
 # so it runs here in a plain build, build-plain/, and must pass, not skip.
-[ -f configure.ac ] || cd ..	# back from build-fuzz/
 mkdir -p build-plain
 (
 	cd build-plain
