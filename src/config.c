@@ -1113,76 +1113,51 @@ config_parse_bool(const char *s)
 	return -1;
 }
 
+/* A unit suffix and what it multiplies by. */
+struct config_unit {
+	char suffix;
+	long mult;
+};
+
+/* Parse digits with an optional one-letter unit from units (a bare number
+ * is taken as is). -1 on anything else or on overflow. */
+static long
+config_parse_scaled(const char *s, const struct config_unit *units)
+{
+	char *end = NULL;
+	long n;
+
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (*end == '\0')
+		return n;
+	for (const struct config_unit *u = units; u->suffix != '\0'; u++)
+		if (*end == u->suffix)
+			return end[1] != '\0' || n > LONG_MAX / u->mult ? -1 : n * u->mult;
+	return -1;
+}
+
 /* Parse a duration into seconds. */
 long
 config_parse_duration(const char *s)
 {
-	char *end = NULL;
-	long n, mult;
+	static const struct config_unit units[] = {{'s', 1}, {'m', MINUTE}, {'h', HOUR}, {'d', DAY}, {'\0', 0}};
 
-	if (s == NULL || !isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	n = strtol(s, &end, 10);
-	if (errno != 0)
-		return -1;
-	switch (*end) {
-	case '\0':
-		return n;
-	case 's':
-		mult = 1;
-		break;
-	case 'm':
-		mult = MINUTE;
-		break;
-	case 'h':
-		mult = HOUR;
-		break;
-	case 'd':
-		mult = DAY;
-		break;
-	default:
-		return -1;
-	}
-	if (end[1] != '\0' || n > LONG_MAX / mult)
-		return -1;
-	return n * mult;
+	return config_parse_scaled(s, units);
 }
 
-/* Parse a size into bytes. */
+/* Parse a size into bytes (binary units). */
 long
 config_parse_size(const char *s)
 {
-	char *end = NULL;
-	long n, mult;
+	static const struct config_unit units[] = {{'k', KIB}, {'K', KIB}, {'m', MIB}, {'M', MIB},
+	                                           {'g', GIB}, {'G', GIB}, {'\0', 0}};
 
-	if (s == NULL || !isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	n = strtol(s, &end, 10);
-	if (errno != 0)
-		return -1;
-	switch (*end) {
-	case '\0':
-		return n;
-	case 'k':
-	case 'K':
-		mult = KIB;
-		break;
-	case 'm':
-	case 'M':
-		mult = MIB;
-		break;
-	case 'g':
-	case 'G':
-		mult = GIB;
-		break;
-	default:
-		return -1;
-	}
-	if (end[1] != '\0' || n > LONG_MAX / mult)
-		return -1;
-	return n * mult;
+	return config_parse_scaled(s, units);
 }
 
 /* Write secs in the largest unit that divides it exactly. */
