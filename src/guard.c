@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -131,6 +133,8 @@ guard_bev_cb(struct event_base *base, void *arg)
 
 	if (bev == NULL)
 		return NULL; /* evhttp tries on its own and fails the connection */
+	/* Whole documents in few writes, not libevent's 16 KiB slices. */
+	bufferevent_set_max_single_write(bev, 1 << 20);
 	c = xcalloc(1, sizeof *c);
 	c->g = g;
 	c->bev = bev;
@@ -288,6 +292,13 @@ guard_add_listener(struct guard *g, struct evhttp *http, struct evconnlistener *
 		return -1;
 	}
 	evconnlistener_set_error_cb(lev, guard_accept_error_cb);
+	{
+		/* Accepted sockets inherit it: a response's headers and body go
+		 * out in separate writes, and Nagle's algorithm would hold the
+		 * body for the client's delayed ACK (40 ms per response). */
+		int one = 1;
+		setsockopt(evconnlistener_get_fd(lev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	}
 	g->listeners[g->nlisteners++] = lev;
 	return 0;
 }
