@@ -25,7 +25,12 @@ struct grouper {
 	size_t *idx;                 /* scratch for topic_set_match */
 	const char **names;          /* scratch: topic names of one item */
 	uint64_t multi;              /* stories with more than one item */
+	time_t newest;               /* the newest report's date */
+	uint64_t adds;
 };
+
+/* Expire the story index after this many reports. */
+#define GROUP_EXPIRE_EVERY 1024
 
 struct rebuild {
 	struct grouper *g;
@@ -94,6 +99,15 @@ grouper_story(struct grouper *g, struct store *st, int64_t item, const char *fee
 
 	if (g->stories == NULL)
 		return 0;
+	/* The window is between reports, so it follows the newest report
+	 * seen, not the clock (old feeds still group among themselves); what
+	 * falls behind it can join no story and only costs memory. */
+	if (when > g->newest)
+		g->newest = when;
+	if (when < g->newest - g->cfg->story_window)
+		return 0;
+	if (++g->adds % GROUP_EXPIRE_EVERY == 0)
+		story_index_expire(g->stories, g->newest - g->cfg->story_window);
 	/* The summary only matters when the title has nothing to match on. */
 	if ((it->title == NULL || *it->title == '\0') && it->summary != NULL)
 		text = sanitize_text(it->summary);
@@ -217,8 +231,10 @@ done:
 void
 grouper_expire(struct grouper *g, time_t now)
 {
-	if (g->stories != NULL)
-		story_index_expire(g->stories, now - g->cfg->story_window);
+	/* Relative to the newest report, as in grouper_story (now only bounds
+	 * it: a report dated in the future was clamped to the clock). */
+	if (g->stories != NULL && g->newest > 0)
+		story_index_expire(g->stories, (g->newest < now ? g->newest : now) - g->cfg->story_window);
 }
 
 /* Stories with more than one item. */
