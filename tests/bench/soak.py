@@ -51,7 +51,7 @@ Environment (each also an option, see --help):
   SOAK_SEED          corpus seed (1)
 
 Results: SOAK_DIR/results/STAMP.md (the table), STAMP.tsv (every sample),
-latest.md and latest.tsv; feedmux's log is SOAK_DIR/work/feedmux.log.
+latest.md and latest.tsv; feedmux's log is feedmux.log in the work folder under SOAK_DIR.
 Exit status 0 when the verdict is flat and feedmux exited 0 on SIGTERM,
 1 otherwise, 2 when the run could not be set up.
 
