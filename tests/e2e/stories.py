@@ -145,6 +145,20 @@ def main():
     for n, _ in FEEDS:
         lib.check("<td>%s</td>" % n in page, "the status page does not list feed %s" % n)
     lib.check(daemon.stop() == 0, "feedmux did not exit 0 on SIGTERM:\n%s" % daemon.output())
+    # max_per_feed: one busy source cannot fill the merged feed.
+    d2 = lib.make_tempdir("perfeed")
+    conf2 = lib.write_config(d2, [(n, server.url(f)) for n, f in FEEDS], max_per_feed="2")
+    r = lib.run_feedmux(["--once", "-c", conf2])
+    lib.check(r.returncode == 0, "max_per_feed run exited %d:\n%s" % (r.returncode, r.stderr))
+    capped = lib.parse_feed(os.path.join(d2, "public", "feed.atom"), "max_per_feed=2 feed.atom")
+    per_source = {}
+    for e in capped.entries:
+        src = (e.get("source") or {}).get("title", "?")
+        per_source[src] = per_source.get(src, 0) + 1
+    lib.check(per_source and max(per_source.values()) <= 2,
+              "max_per_feed = 2: entries per source %s" % per_source)
+    lib.check(len(per_source) == len(FEEDS), "max_per_feed = 2: every source should still appear: %s" % per_source)
+
     lib.note("%d entries, %d stories grouped, topics ukraine=%d asia-pacific=%d"
              % (len(titles), len(STORIES), len(topics["ukraine"]), len(topics["asia-pacific"])))
 
