@@ -103,13 +103,15 @@ def fmt_mb(kb):
     return "–" if kb is None else "%.1f" % (kb / 1024.0)
 
 
-def ratio_line(name, value, target, better, unit="×"):
-    """better: 'le' (value <= target passes) or 'ge'."""
+def ratio_line(name, value, target, better, unit="×", lower_bound=False):
+    """better: 'le' (value <= target passes) or 'ge'. A lower bound (the
+    peer was killed) that is below a 'ge' target decides nothing."""
     if value is None:
         return "| %s | – | %s %s%s | not measured |" % (name, "≤" if better == "le" else "≥", target, unit)
     ok = value <= target if better == "le" else value >= target
-    return "| %s | %.2f%s | %s %s%s | %s |" % (name, value, unit, "≤" if better == "le" else "≥",
-                                             target, unit, "met" if ok else "**missed**")
+    verdict = "met" if ok else ("undecided (lower bound)" if lower_bound else "**missed**")
+    return "| %s | %s%.2f%s | %s %s%s | %s |" % (name, "≥ " if lower_bound else "", value, unit,
+                                               "≤" if better == "le" else "≥", target, unit, verdict)
 
 
 def report(path):
@@ -219,8 +221,8 @@ def report(path):
                     r = peer.wall / mine
                     name = "%s %s / feedmux %s = %.1f / %.2f" % (tool, case, case, peer.wall, mine)
                     if peer.unfinished:
-                        name += " (peer unfinished: a lower bound)"
-                    w(ratio_line(name, r, TARGETS[target], "ge"))
+                        name += " (peer killed at the timeout)"
+                    w(ratio_line(name, r, TARGETS[target], "ge", lower_bound=peer.unfinished))
     if len(ns) > 1:
         a, b = ns[0], ns[-1]
         ga, gb = groups.get(("feedmux", "cold", a)), groups.get(("feedmux", "cold", b))
