@@ -344,11 +344,15 @@ pages_html(struct daemon *d, struct buf *out)
 	xmlTextWriterWriteFormatElement(w, BAD_CAST "h2", "Feeds (%zu)", d->nfeeds);
 	xmlTextWriterStartElement(w, BAD_CAST "table");
 	xmlTextWriterStartElement(w, BAD_CAST "tr");
-	for (const char *const *h = (const char *const[]){"feed", "state", "last success", "next poll",
-	                                                  "items per day, 14 days", "last poll: items", "new",
-	                                                  "failures", "last error", NULL};
-	     *h; h++)
-		xmlTextWriterWriteElement(w, BAD_CAST "th", BAD_CAST *h);
+	for (const char *const *h = (const char *const[]){"feed", "state", "last success", "next poll", "",
+	                                                  "last poll: items", "new", "failures", "last error",
+	                                                  NULL};
+	     *h; h++) {
+		if (**h == '\0') /* the sparkline column */
+			xmlTextWriterWriteFormatElement(w, BAD_CAST "th", "items per day, %d days", SPARK_DAYS);
+		else
+			xmlTextWriterWriteElement(w, BAD_CAST "th", BAD_CAST *h);
+	}
 	xmlTextWriterEndElement(w);
 	for (size_t i = 0; i < d->nfeeds; i++) {
 		const struct feed_health *h = poll_feed_health(d->feeds[i]);
