@@ -28,10 +28,18 @@
 #include "version.h"
 #include "xalloc.h"
 
+/* Polls are committed together at most this long after the first of
+ * them (and before any render), so a burst of thousands of polls costs a
+ * few commits; a crash loses at most this much polling, which the next
+ * start fetches again. */
+#define DAEMON_BATCH_MS 1000
+
 static void daemon_signal_cb(evutil_socket_t sig, short what, void *arg);
 static void daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg);
 static void daemon_purge_cb(evutil_socket_t fd, short what, void *arg);
 static void daemon_status_cb(evutil_socket_t fd, short what, void *arg);
+static void daemon_commit_cb(evutil_socket_t fd, short what, void *arg);
+static void daemon_store_lost(void *arg, const char *name);
 static int feed_changed(const struct config_feed *a, const struct config_feed *b);
 static void daemon_reload(struct daemon *d);
 static void daemon_build_feeds(struct daemon *d);
@@ -115,6 +123,26 @@ daemon_status_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	d->status_dirty = 0;
 	daemon_report_status(d);
+}
+
+/* Commit the store's batch of polls. */
+static void
+daemon_commit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	store_flush(d->st);
+}
+
+/* A batch of polls could not be committed: those feeds failed. */
+static void
+daemon_store_lost(void *arg, const char *name)
+{
+	struct daemon *d = arg;
+
+	for (size_t i = 0; i < d->nfeeds; i++)
+		if (strcmp(poll_feed_name(d->feeds[i]), name) == 0)
+			poll_feed_store_lost(d->feeds[i]);
 }
 
 /* Whether a kept feed's settings changed in a reload. */
@@ -236,6 +264,10 @@ daemon_feed_done(struct daemon *d, const struct poll_feed *pf)
 {
 	const struct feed_health *h = poll_feed_health(pf);
 
+	if (store_pending(d->st) && !evtimer_pending(d->commit, NULL)) {
+		struct timeval tv = {0, DAEMON_BATCH_MS * 1000};
+		evtimer_add(d->commit, &tv);
+	}
 	if (!d->once) {
 		d->status_dirty = 1;
 		return;
@@ -287,6 +319,11 @@ daemon_run_once(struct daemon *d)
 static void
 daemon_cleanup(struct daemon *d)
 {
+	if (d->st != NULL) {
+		/* Commit while the feeds that could hear of a failure exist. */
+		store_flush(d->st);
+		store_set_lost_fn(d->st, NULL, NULL);
+	}
 	http_server_free(d->http);
 	d->http = NULL;
 	/* Cancelled transfers report to their pollers, which must still exist. */
@@ -310,6 +347,8 @@ daemon_cleanup(struct daemon *d)
 		event_free(d->purge);
 	if (d->status)
 		event_free(d->status);
+	if (d->commit)
+		event_free(d->commit);
 	if (d->base)
 		event_base_free(d->base);
 	config_free(d->cfg);
@@ -365,6 +404,9 @@ daemon_main(const char *config_path, enum daemon_mode mode)
 	/* Outputs are rebuilt from the store before the first poll. */
 	if (publisher_render(d.pub, time(NULL)) < 0)
 		log_warn("could not publish the stored items at start-up");
+	d.commit = evtimer_new(d.base, daemon_commit_cb, &d);
+	store_set_lost_fn(d.st, daemon_store_lost, &d);
+	store_set_batching(d.st, 1);
 
 	if (d.once) {
 		d.exit_code = daemon_run_once(&d);

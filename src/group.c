@@ -1,8 +1,10 @@
 /* group.c: topics come from topic.c (config rules, feed membership) and
  * stories from story.c (near-duplicate headlines across publishers). The
- * story index lives in memory and covers story_window; at start it is
- * rebuilt by replaying the store's recent items oldest first, which gives
- * the same grouping as when they arrived (the index is deterministic). */
+ * story index lives in memory and covers story_window; it is rebuilt by
+ * replaying the store's recent items oldest first, which gives the same
+ * grouping as when they arrived (the index is deterministic). That replay
+ * is deferred until an item has to be grouped (grouper_prepare), so a
+ * start or a poll cycle that brings nothing new never pays for it. */
 #include "group.h"
 
 #include <stdlib.h>
@@ -27,6 +29,8 @@ struct grouper {
 	uint64_t multi;              /* stories with more than one item */
 	time_t newest;               /* the newest report's date */
 	uint64_t adds;
+	struct store *replay;        /* non-NULL: the story index awaits a replay from it */
+	time_t replay_since;
 };
 
 /* Expire the story index after this many reports. */
@@ -41,10 +45,12 @@ struct rebuild {
 };
 
 static int grouper_topics(struct grouper *g, struct store *st, int64_t item, const char *feed,
-                          const struct item *it);
+                          const struct item *it, int fresh);
 static int grouper_story(struct grouper *g, struct store *st, int64_t item, const char *feed,
-                         const struct item *it, time_t when);
+                         const struct item *it, time_t when, int64_t stored);
 static int rebuild_cb(void *arg, const struct store_entry *e);
+static int grouper_replay(struct grouper *g, struct store *st, time_t since, time_t story_since, int topics,
+                          const char *rules);
 static char *grouper_fingerprint(const struct config *cfg);
 
 /* Compile the topics and start an empty story index. */
@@ -79,10 +85,14 @@ grouper_free(struct grouper *g)
 
 /* Decide and store an item's topics. */
 static int
-grouper_topics(struct grouper *g, struct store *st, int64_t item, const char *feed, const struct item *it)
+grouper_topics(struct grouper *g, struct store *st, int64_t item, const char *feed, const struct item *it,
+               int fresh)
 {
 	size_t n = topic_set_match(g->topics, feed, it, g->idx);
 
+	/* A new item has no topics to replace. */
+	if (n == 0 && fresh)
+		return 0;
 	for (size_t i = 0; i < n; i++)
 		g->names[i] = g->cfg->topics[g->idx[i]].name;
 	return store_item_set_topics(st, item, g->names, n);
@@ -91,7 +101,7 @@ grouper_topics(struct grouper *g, struct store *st, int64_t item, const char *fe
 /* Add an item to the story index and store its story. */
 static int
 grouper_story(struct grouper *g, struct store *st, int64_t item, const char *feed, const struct item *it,
-              time_t when)
+              time_t when, int64_t stored)
 {
 	char *text = NULL;
 	uint64_t story;
@@ -115,6 +125,15 @@ grouper_story(struct grouper *g, struct store *st, int64_t item, const char *fee
 	free(text);
 	if (story != (uint64_t)item && story_index_story_size(g->stories, story) == 2)
 		g->multi++;
+	/* A replay (stored >= 0) mostly finds what is stored already: then
+	 * nothing is written but a follower's mark on its lead. A report
+	 * that leads nothing yet keeps a lead's mark (its own id) it has. */
+	if (stored >= 0 && story == (uint64_t)item && (stored == 0 || stored == item))
+		return 0;
+	if (stored >= 0 && story != (uint64_t)item && stored == (int64_t)story) {
+		store_item_set_story(st, (int64_t)story, (int64_t)story); /* as below */
+		return 0;
+	}
 	rc = store_item_set_story(st, item, story == (uint64_t)item ? 0 : (int64_t)story);
 	/* The lead may have been purged while still in the index (keep can
 	 * be shorter than story_window): the report then leads nothing, which
@@ -127,13 +146,13 @@ grouper_story(struct grouper *g, struct store *st, int64_t item, const char *fee
 /* Topics and story of a freshly stored item. */
 int
 grouper_apply(struct grouper *g, struct store *st, int64_t item, const char *feed, const struct item *it,
-              time_t when)
+              time_t when, int fresh)
 {
 	if (item <= 0)
 		return 0;
-	if (grouper_topics(g, st, item, feed, it) < 0)
+	if (grouper_topics(g, st, item, feed, it, fresh) < 0)
 		return -1;
-	return grouper_story(g, st, item, feed, it, when);
+	return grouper_story(g, st, item, feed, it, when, -1);
 }
 
 /* One stored item during a rebuild. */
@@ -144,10 +163,11 @@ rebuild_cb(void *arg, const struct store_entry *e)
 	const struct item *it = e->item;
 	time_t when = it->published ? it->published : e->first_seen;
 
-	if (rb->topics && grouper_topics(rb->g, rb->st, e->item_id, e->feed_name, it) < 0)
+	if (rb->topics && grouper_topics(rb->g, rb->st, e->item_id, e->feed_name, it, 0) < 0)
 		goto fail;
 	/* Only reports dated within the window can still be grouped. */
-	if (when >= rb->story_since && grouper_story(rb->g, rb->st, e->item_id, e->feed_name, it, when) < 0)
+	if (when >= rb->story_since &&
+	    grouper_story(rb->g, rb->st, e->item_id, e->feed_name, it, when, e->story) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -189,42 +209,65 @@ grouper_fingerprint(const struct config *cfg)
 	return hex;
 }
 
-/* Replay stored items through topics (only when the topic rules changed
- * since they were decided: that walk covers every item that can still be
- * published) and stories (the items of the story window). */
+/* Walk the store's items first seen since `since` through topics (when
+ * `topics`, recording `rules` as the rules they were decided by) and,
+ * those dated since story_since, stories; in one unit of work. */
+static int
+grouper_replay(struct grouper *g, struct store *st, time_t since, time_t story_since, int topics,
+               const char *rules)
+{
+	struct rebuild rb = {g, st, story_since, topics, 0};
+
+	if (g->stories == NULL)
+		rb.story_since = (time_t)INT64_MAX;
+	if (since < 0)
+		since = 0;
+	if (store_begin(st) < 0)
+		return -1;
+	if (store_foreach_recent(st, since, rebuild_cb, &rb) < 0 || rb.failed ||
+	    (topics && store_meta_set(st, "topic_rules", rules) < 0)) {
+		store_rollback(st);
+		log_err("group: could not re-decide topics and stories of stored items");
+		return -1;
+	}
+	return store_commit(st);
+}
+
+/* Re-decide the topics of stored items first seen since `since` when the
+ * topic rules changed since they were decided (that walk also rebuilds the
+ * story index); otherwise only mark the story index for a replay of the
+ * story window, which grouper_prepare runs when it is first needed. */
 int
 grouper_rebuild(struct grouper *g, struct store *st, time_t now, time_t since)
 {
-	struct rebuild rb = {g, st, now - g->cfg->story_window, 0, 0};
 	char *want = grouper_fingerprint(g->cfg), *have = store_meta_get(st, "topic_rules");
-	int rc = -1;
+	time_t story_since = now - g->cfg->story_window;
+	int topics = have == NULL || strcmp(have, want) != 0, rc = 0;
 
-	rb.topics = have == NULL || strcmp(have, want) != 0;
-	if (!rb.topics)
-		since = rb.story_since;
-	else if (rb.story_since < since)
-		since = rb.story_since;
-	if (since < 0)
-		since = 0;
-	if (g->stories == NULL && !rb.topics) {
-		rc = 0;
-		goto done;
+	g->replay = NULL;
+	if (topics) {
+		rc = grouper_replay(g, st, story_since < since ? story_since : since, story_since, 1, want);
+		if (rc == 0 && have != NULL)
+			log_info("topics changed: topics of stored items decided again");
+	} else if (g->stories != NULL) {
+		g->replay = st;
+		g->replay_since = story_since;
 	}
-	if (store_begin(st) < 0)
-		goto done;
-	if (store_foreach_recent(st, since, rebuild_cb, &rb) < 0 || rb.failed ||
-	    (rb.topics && store_meta_set(st, "topic_rules", want) < 0)) {
-		store_rollback(st);
-		log_err("group: could not re-decide topics and stories of stored items");
-		goto done;
-	}
-	rc = store_commit(st);
-	if (rc == 0 && rb.topics && have != NULL)
-		log_info("topics changed: topics of stored items decided again");
-done:
 	free(want);
 	free(have);
 	return rc;
+}
+
+/* Run a deferred story replay; call outside a unit of work. */
+int
+grouper_prepare(struct grouper *g)
+{
+	struct store *st = g->replay;
+
+	if (st == NULL)
+		return 0;
+	g->replay = NULL;
+	return grouper_replay(g, st, g->replay_since, g->replay_since, 0, NULL);
 }
 
 /* Forget stories older than the window. */
@@ -237,9 +280,11 @@ grouper_expire(struct grouper *g, time_t now)
 		story_index_expire(g->stories, (g->newest < now ? g->newest : now) - g->cfg->story_window);
 }
 
-/* Stories with more than one item. */
+/* Stories with more than one item (replaying the story window first if
+ * that is still pending). */
 uint64_t
-grouper_story_count(const struct grouper *g)
+grouper_story_count(struct grouper *g)
 {
+	grouper_prepare(g);
 	return g->multi;
 }

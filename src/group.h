@@ -16,16 +16,22 @@ struct grouper;
 struct grouper *grouper_new(const struct config *cfg);
 void grouper_free(struct grouper *g);
 /* Decide and store the topics and story of the item the store just took
- * (new or updated); when is its date. Returns 0 or -1 (store error). */
+ * (new, `fresh`, or updated); when is its date. Returns 0 or -1 (store
+ * error). */
 int grouper_apply(struct grouper *g, struct store *st, int64_t item, const char *feed, const struct item *it,
-                  time_t when);
-/* Rebuild the story index from the store's items of the last story_window
- * (at start and after a reload), and re-decide the topics of every stored
- * item first seen since `since`. Call outside a feed transaction. */
+                  time_t when, int fresh);
+/* At start and after a reload: re-decide the topics of every stored item
+ * first seen since `since` if the topic rules changed, and rebuild the
+ * story index from the store's items of the last story_window (deferred
+ * to grouper_prepare unless topics were walked). Call outside a unit of
+ * work. */
 int grouper_rebuild(struct grouper *g, struct store *st, time_t now, time_t since);
+/* Run the deferred story-index rebuild, if any; call before grouping
+ * items, outside a unit of work. Returns 0 or -1 (store error). */
+int grouper_prepare(struct grouper *g);
 /* Drop items older than story_window from the story index (hourly). */
 void grouper_expire(struct grouper *g, time_t now);
 /* Stories currently grouping more than one item (for /metrics). */
-uint64_t grouper_story_count(const struct grouper *g);
+uint64_t grouper_story_count(struct grouper *g);
 
 #endif

@@ -320,7 +320,9 @@ poll_store_items(struct poll_feed *pf, const struct fetch_result *res, int parse
 	size_t changed = 0;
 	enum store_outcome o;
 
-	if (store_begin(st) < 0)
+	if (pf->nitems > 0 && grouper_prepare(pf->d->grouper) < 0)
+		return -1;
+	if (store_begin_named(st, pf->name) < 0)
 		goto fail;
 	for (size_t i = 0; i < pf->nitems; i++) {
 		const struct item *it = pf->items[i];
@@ -331,7 +333,7 @@ poll_store_items(struct poll_feed *pf, const struct fetch_result *res, int parse
 			continue;
 		changed++;
 		if (grouper_apply(pf->d->grouper, st, store_last_item(st), pf->name, it,
-		                  it->published ? it->published : now) < 0)
+		                  it->published ? it->published : now, o == STORE_NEW) < 0)
 			goto fail;
 	}
 	if (pf->parser != NULL && store_feed_set_meta(st, pf->name, parser_meta(pf->parser)) < 0)
@@ -494,6 +496,25 @@ poll_finish(struct poll_feed *pf, const struct fetch_result *res)
 	poll_schedule(pf, poll_hint(res, pf->ttl_hint));
 	poll_save_health(pf);
 	daemon_feed_done(pf->d, pf);
+}
+
+/* The poll's unit of work was rolled back with its batch. */
+void
+poll_feed_store_lost(struct poll_feed *pf)
+{
+	struct feed_health *h = &pf->health;
+	char *error = xasprintf("could not save items to the state database %s (the batch holding this poll "
+	                        "was rolled back; the reason is logged by the store)",
+	                        pf->d->cfg->state);
+
+	if (h->last_error == NULL || strcmp(h->last_error, error) != 0)
+		log_msg(pf->d->once ? LOG_DEBUG : LOG_WARNING, "feed %s: %s", pf->name, error);
+	if (h->last_error == NULL && pf->d->once)
+		pf->d->once_failed++;
+	free(h->last_error);
+	h->last_error = error;
+	h->failures++;
+	pf->d->status_dirty = 1;
 }
 
 /* One line of health. */

@@ -42,6 +42,9 @@ int poll_feed_scheduled(const struct poll_feed *pf);
 void poll_feed_set_config(struct poll_feed *pf, const struct config_feed *cf);
 /* The feed left the configuration: free now, or when its transfer ends. */
 void poll_feed_retire(struct poll_feed *pf);
+/* The store's batch holding this feed's last poll could not be
+ * committed: the poll failed after all. */
+void poll_feed_store_lost(struct poll_feed *pf);
 const char *poll_feed_name(const struct poll_feed *pf);
 const struct feed_health *poll_feed_health(const struct poll_feed *pf);
 /* One line about this feed's health, appended to out. */

@@ -738,6 +738,8 @@ publisher_render(struct publisher *pub, time_t now)
 	int rc = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* What is published must be stored for good first. */
+	store_flush(pub->st);
 	buf_init(&atom);
 	buf_init(&json);
 	buf_init(&opml);

@@ -43,6 +43,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "strlist.h"
 #include "url.h"
 #include "xalloc.h"
 
@@ -58,6 +59,9 @@ enum store_stmt {
 	ST_SAVEPOINT,
 	ST_RELEASE,
 	ST_ROLLBACK_TO,
+	ST_UNIT_BEGIN,
+	ST_UNIT_RELEASE,
+	ST_UNIT_ROLLBACK_TO,
 	ST_FEED_ENSURE,
 	ST_FEED_GET_VALIDATORS,
 	ST_FEED_SET_VALIDATORS,
@@ -131,6 +135,13 @@ struct store {
 	int walking;             /* inside a walk */
 	int active;              /* temp.active_feeds filters the walks */
 	int incremental;         /* auto_vacuum = INCREMENTAL */
+	int batching;            /* units join one transaction until store_flush */
+	int in_unit;             /* between store_begin and store_commit/rollback */
+	size_t units;            /* units released into the open batch */
+	struct strlist unit_names; /* their names, for lost_fn */
+	const char *unit_name;   /* of the open unit */
+	void (*lost_fn)(void *arg, const char *name);
+	void *lost_arg;
 };
 
 static int store_exec(sqlite3 *db, const char *sql, const char *path, const char *what, char **err);
@@ -139,6 +150,8 @@ static int store_migrate(sqlite3 *db, const char *path, char **err);
 static void store_done(sqlite3_stmt *stmt);
 static int store_step(struct store *st, sqlite3_stmt *stmt, const char *what);
 static int store_run(struct store *st, enum store_stmt s, const char *what);
+static int store_batch_join(struct store *st);
+static void store_batch_lost(struct store *st);
 static void store_bind_text(sqlite3_stmt *stmt, int idx, const char *s);
 static void store_bind_hash(sqlite3_stmt *stmt, int idx, const struct item_hash *h);
 static char *store_col_strdup(sqlite3_stmt *stmt, int col);
@@ -294,6 +307,9 @@ static const char *const store_sql[ST_COUNT] = {
     [ST_SAVEPOINT] = "SAVEPOINT offer",
     [ST_RELEASE] = "RELEASE offer",
     [ST_ROLLBACK_TO] = "ROLLBACK TO offer",
+    [ST_UNIT_BEGIN] = "SAVEPOINT unit",
+    [ST_UNIT_RELEASE] = "RELEASE unit",
+    [ST_UNIT_ROLLBACK_TO] = "ROLLBACK TO unit",
     [ST_FEED_ENSURE] = "INSERT INTO feeds(name) VALUES (?1) ON CONFLICT(name) DO NOTHING",
     [ST_FEED_GET_VALIDATORS] = "SELECT etag, last_modified, url FROM feeds WHERE name = ?1",
     [ST_FEED_SET_VALIDATORS] = "INSERT INTO feeds(name, url, etag, last_modified) VALUES (?1, ?2, ?3, ?4) "
@@ -537,7 +553,11 @@ store_open(const char *path, char **err)
 		goto fail;
 	if (store_migrate(db, path, err) != 0)
 		goto fail;
-	if (store_exec(db, "PRAGMA temp_store = MEMORY", path, "cannot set temp_store", err) != 0 ||
+	/* 8 MiB of page cache (SQLite's default is 2): a batch of polls
+	 * (see store_set_batching) then rarely spills dirty pages before its
+	 * commit, and the indexes' upper levels stay in memory. */
+	if (store_exec(db, "PRAGMA cache_size = -8192", path, "cannot set cache_size", err) != 0 ||
+	    store_exec(db, "PRAGMA temp_store = MEMORY", path, "cannot set temp_store", err) != 0 ||
 	    store_exec(db, STORE_TEMP_SQL, path, "cannot create the session's tables", err) != 0)
 		goto fail;
 	if (store_pragma_int(db, "PRAGMA auto_vacuum", &vacuum) != 0)
@@ -572,12 +592,17 @@ store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	if (st->db != NULL) {
+		st->in_unit = 0;
+		store_flush(st);
+	}
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	if (st->db != NULL)
 		sqlite3_exec(st->db, "PRAGMA optimize", NULL, NULL, NULL);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
 		log_err("store: %s: close: %s", st->path, sqlite3_errmsg(st->db));
+	strlist_free(&st->unit_names);
 	free(st->path);
 	free(st);
 }
@@ -1100,30 +1125,149 @@ store_count(const struct store *st, enum store_outcome o)
 	return st->counts[o];
 }
 
-/* Start the transaction for one fetched feed. */
-int
-store_begin(struct store *st)
+/* Batching (the daemon's mode): a unit of work (one fetched feed) is a
+ * savepoint inside one transaction that stays open until store_flush, so
+ * a burst of polls costs one commit instead of one per feed. A unit that
+ * fails is rolled back alone. What a crash loses is the open batch whole,
+ * validators included, so those feeds are fetched again in full: the
+ * state is as if their polls had not happened. */
+void
+store_set_batching(struct store *st, int on)
 {
+	if (!on)
+		store_flush(st);
+	st->batching = on;
+}
+
+/* Who hears of named units lost with their batch. */
+void
+store_set_lost_fn(struct store *st, void (*fn)(void *arg, const char *name), void *arg)
+{
+	st->lost_fn = fn;
+	st->lost_arg = arg;
+}
+
+/* Open the batch if there is none; in batching mode only. */
+static int
+store_batch_join(struct store *st)
+{
+	if (!st->batching || !sqlite3_get_autocommit(st->db))
+		return 0;
+	st->units = 0;
+	strlist_free(&st->unit_names);
 	return store_run(st, ST_BEGIN, "begin");
 }
 
-/* Commit; on failure the transaction is rolled back, so the connection is
- * never left inside one. */
+/* The open batch was rolled back: say so, and name its units. */
+static void
+store_batch_lost(struct store *st)
+{
+	if (st->units > 0)
+		log_err("store: %s: the polls of %zu feed(s) were rolled back; they are fetched again in full",
+		        st->path, st->units);
+	for (size_t i = 0; i < st->unit_names.n; i++)
+		if (st->lost_fn != NULL)
+			st->lost_fn(st->lost_arg, st->unit_names.v[i]);
+	strlist_free(&st->unit_names);
+	st->units = 0;
+}
+
+/* Whether a batch holds work not yet committed. */
+int
+store_pending(const struct store *st)
+{
+	return !sqlite3_get_autocommit(st->db);
+}
+
+/* Commit the open batch, if any. On failure it is rolled back (every
+ * unit in it is lost, and said so) and -1 returned. */
+int
+store_flush(struct store *st)
+{
+	if (st->in_unit || sqlite3_get_autocommit(st->db))
+		return 0;
+	if (store_run(st, ST_COMMIT, "commit") == 0) {
+		st->units = 0;
+		strlist_free(&st->unit_names);
+		return 0;
+	}
+	if (!sqlite3_get_autocommit(st->db))
+		store_run(st, ST_ROLLBACK, "rollback");
+	store_batch_lost(st);
+	return -1;
+}
+
+/* Start the unit of work for one fetched feed: a transaction of its own,
+ * or in batching mode a savepoint in the batch. name (kept until the
+ * unit ends) is what lost_fn hears if the batch is lost; NULL: nothing. */
+int
+store_begin_named(struct store *st, const char *name)
+{
+	if (!st->batching)
+		return store_run(st, ST_BEGIN, "begin");
+	if (store_batch_join(st) < 0)
+		return -1;
+	if (store_run(st, ST_UNIT_BEGIN, "savepoint") < 0) {
+		store_flush(st);
+		return -1;
+	}
+	st->in_unit = 1;
+	st->unit_name = name;
+	return 0;
+}
+
+/* An unnamed unit. */
+int
+store_begin(struct store *st)
+{
+	return store_begin_named(st, NULL);
+}
+
+/* End the unit; on failure it is rolled back, so the connection is never
+ * left inside it. */
 int
 store_commit(struct store *st)
 {
-	if (store_run(st, ST_COMMIT, "commit") == 0)
+	if (!st->batching) {
+		if (store_run(st, ST_COMMIT, "commit") == 0)
+			return 0;
+		store_rollback(st);
+		return -1;
+	}
+	if (!st->in_unit)
+		return -1;
+	if (store_run(st, ST_UNIT_RELEASE, "release savepoint") == 0) {
+		st->in_unit = 0;
+		st->units++;
+		if (st->unit_name != NULL)
+			strlist_add(&st->unit_names, st->unit_name);
+		st->unit_name = NULL;
 		return 0;
+	}
 	store_rollback(st);
 	return -1;
 }
 
-/* Roll back the open transaction, if any. */
+/* Roll back the open unit, if any. An error SQLite answers by rolling
+ * back the whole transaction (disk full, I/O) takes the batch with it. */
 void
 store_rollback(struct store *st)
 {
-	if (!sqlite3_get_autocommit(st->db))
-		store_run(st, ST_ROLLBACK, "rollback");
+	if (!st->batching) {
+		if (!sqlite3_get_autocommit(st->db))
+			store_run(st, ST_ROLLBACK, "rollback");
+		return;
+	}
+	if (!st->in_unit)
+		return;
+	st->in_unit = 0;
+	st->unit_name = NULL;
+	if (sqlite3_get_autocommit(st->db)) {
+		store_batch_lost(st);
+		return;
+	}
+	store_run(st, ST_UNIT_ROLLBACK_TO, "roll back");
+	store_run(st, ST_UNIT_RELEASE, "release savepoint");
 }
 
 /* The validators saved for feed; both NULL when none (caller frees). */
@@ -1165,6 +1309,8 @@ store_feed_save_health(struct store *st, const char *feed, const struct store_he
 	sqlite3_stmt *stmt = st->stmt[ST_FEED_SAVE_HEALTH];
 	int rc;
 
+	if (store_batch_join(st) < 0)
+		return -1;
 	store_bind_text(stmt, 1, feed);
 	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)h->last_attempt);
 	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)h->last_success);

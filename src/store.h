@@ -53,10 +53,18 @@ typedef int (*store_entry_fn)(void *arg, const struct store_entry *e);
 struct store *store_open(const char *path, char **err);
 void store_close(struct store *st);
 
-/* One transaction per fetched feed. */
+/* One unit of work per fetched feed: its own transaction, or with
+ * batching on a savepoint in a transaction that store_flush commits. */
 int store_begin(struct store *st);
+int store_begin_named(struct store *st, const char *name);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
+void store_set_batching(struct store *st, int on);
+int store_flush(struct store *st);
+int store_pending(const struct store *st);
+/* fn(arg, name) for every named unit of a batch that could not be
+ * committed (its work is gone, validators included). */
+void store_set_lost_fn(struct store *st, void (*fn)(void *arg, const char *name), void *arg);
 
 /* Feeds. */
 int store_feed_get_validators(struct store *st, const char *feed, char **etag, char **last_modified);
