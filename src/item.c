@@ -190,22 +190,27 @@ item_hash_field(XXH3_state_t *xs, const char *s, size_t len)
 static void
 item_hash_text(XXH3_state_t *xs, const char *s)
 {
-	size_t len, i = 0;
+	/* Collapsed into a small buffer and hashed a buffer at a time: one
+	 * update per word would cost more than the hashing itself. */
+	char chunk[4096];
+	size_t len, i = 0, n = 0;
 
 	s = item_trim(s, &len);
 	while (i < len) {
-		size_t run = 0;
-		while (i + run < len && !item_is_space(s[i + run]))
-			run++;
-		XXH3_128bits_update(xs, s + i, run);
-		i += run;
-		if (i < len) {
-			XXH3_128bits_update(xs, " ", 1);
+		if (item_is_space(s[i])) {
+			chunk[n++] = ' ';
 			while (i < len && item_is_space(s[i]))
 				i++;
+		} else {
+			chunk[n++] = s[i++];
+		}
+		if (n == sizeof chunk) {
+			XXH3_128bits_update(xs, chunk, n);
+			n = 0;
 		}
 	}
-	XXH3_128bits_update(xs, "", 1);
+	chunk[n++] = '\0';
+	XXH3_128bits_update(xs, chunk, n);
 }
 
 /* The identity hash: id, else canonical link, else feed + title + date.

@@ -241,6 +241,25 @@ topic_fold(struct topic_fold *f, const char *s, size_t len, int truncated)
 		UChar32 c;
 		int8_t type;
 
+		if (dst[i] < 0x80) {
+			/* ASCII, most of most feeds: no marks, no format
+			 * characters, no CJK, no stroke letters, and the
+			 * word characters are the letters and digits. */
+			UChar a = dst[i++];
+
+			prev_cjk = 0;
+			if ((a >= 'a' && a <= 'z') || (a >= '0' && a <= '9') || (a >= 'A' && a <= 'Z')) {
+				if (!in_word) {
+					in_word = 1;
+					start = wlen;
+				}
+				w[wlen++] = a;
+			} else if (in_word) {
+				topic_add_span(f, start, wlen - start);
+				in_word = 0;
+			}
+			continue;
+		}
 		U16_NEXT(dst, i, n, c);
 		type = u_charType(c);
 		if ((c == 0x3099 || c == 0x309A) && prev_cjk) {
