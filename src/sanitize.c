@@ -67,6 +67,7 @@
 
 #include <libxml/HTMLparser.h>
 #include <libxml/xmlerror.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -136,10 +137,12 @@ enum sanitize_gstate {
 	GS_N,
 };
 
-struct sanitize_run {
-	int live;
-	unsigned count;   /* attributes started in this tag */
-	unsigned namelen; /* characters of the current name */
+/* The guard's runs after some byte: at most one per state, since runs in
+ * the same state merge. */
+struct sanitize_runs {
+	unsigned live;          /* bit s set: a run is in state s */
+	unsigned count[GS_N];   /* attributes started in that run's tag */
+	unsigned namelen[GS_N]; /* characters of its current name */
 };
 
 struct sanitize_out {
@@ -147,6 +150,7 @@ struct sanitize_out {
 	const char *base; /* NULL: relative URLs stay as written */
 };
 
+/* Sorted by name (strcmp), for the binary search in sanitize_elem_find(). */
 static const struct sanitize_elem sanitize_elems[] = {
     {"a", SK_KEEP, 0, "href"},
     {"abbr", SK_KEEP, 0, ""},
@@ -242,6 +246,7 @@ static const struct sanitize_elem sanitize_elems[] = {
     {"xmp", SK_DROP, 0, NULL},
 };
 
+/* Sorted by name (strcmp), for the binary search in sanitize_attr_find(). */
 static const struct sanitize_attr sanitize_attrs[] = {
     {"alt", SA_TEXT},    {"cite", SA_URL},      {"colspan", SA_NUM}, {"datetime", SA_TEXT},
     {"dir", SA_DIR},     {"height", SA_NUM},    {"href", SA_URL},    {"lang", SA_LANG},
@@ -255,16 +260,19 @@ static const struct sanitize_attr sanitize_attrs[] = {
 static const char sanitize_global_attrs[] = "dir lang title";
 
 static size_t sanitize_utf8_next(const unsigned char *s, size_t n, long *cp);
+static int sanitize_plain8(const unsigned char *s, enum sanitize_put_mode mode);
 static void sanitize_put(struct buf *b, const char *s, size_t n, enum sanitize_put_mode mode);
 static int sanitize_is_blank(unsigned char c);
 static int sanitize_is_namechar(unsigned char c);
 static int sanitize_is_namestart(unsigned char c);
-static void sanitize_guard_put(struct sanitize_run *next, enum sanitize_gstate s, unsigned count,
+static void sanitize_guard_put(struct sanitize_runs *next, enum sanitize_gstate s, unsigned count,
                                unsigned namelen);
-static int sanitize_guard_step(const struct sanitize_run *cur, struct sanitize_run *next, unsigned char c);
+static int sanitize_guard_step(const struct sanitize_runs *cur, struct sanitize_runs *next, unsigned char c);
+static size_t sanitize_guard_skip(const struct sanitize_runs *cur, const char *s, size_t i, size_t n);
 static void sanitize_guard(struct buf *out, const char *s, size_t n);
 static void sanitize_xml_error(void *ctx, xmlErrorPtr err);
 static xmlDocPtr sanitize_parse(const char *html);
+static int sanitize_fold(const xmlChar *name, char *folded, size_t size);
 static const struct sanitize_elem *sanitize_elem_find(const xmlChar *name);
 static int sanitize_in_list(const char *list, const char *name);
 static const struct sanitize_attr *sanitize_attr_find(const struct sanitize_elem *el, const xmlChar *name);
@@ -334,17 +342,62 @@ sanitize_utf8_next(const unsigned char *s, size_t n, long *cp)
 	return len;
 }
 
+/* Whether the 8 bytes at s are all from ' ' to 0x7F and none is one that
+ * mode escapes: then sanitize_put() leaves them as they are. Each test
+ * sets a byte's high bit where it fails (a borrow may set more above it,
+ * never one when nothing fails), so only the answer is exact. */
+static int
+sanitize_plain8(const unsigned char *s, enum sanitize_put_mode mode)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t w, bad;
+
+	memcpy(&w, s, sizeof w);
+	bad = w | ((w - 0x20 * ones) & ~w); /* >= 0x80, or < ' ' */
+	if (mode != SP_RAW) {
+		uint64_t amp = w ^ ('&' * ones), lt = w ^ ('<' * ones), gt = w ^ ('>' * ones);
+
+		/* A byte equal to c is a zero byte of w ^ c. */
+		bad |= ((amp - ones) & ~amp) | ((lt - ones) & ~lt) | ((gt - ones) & ~gt);
+		if (mode == SP_ATTR) {
+			uint64_t quot = w ^ ('"' * ones);
+
+			bad |= (quot - ones) & ~quot;
+		}
+	}
+	return (bad & high) == 0;
+}
+
 /* Append n bytes of s as valid UTF-8 without XML-forbidden characters, CR
  * and CRLF as LF, escaped as mode says. */
 static void
 sanitize_put(struct buf *b, const char *s, size_t n, enum sanitize_put_mode mode)
 {
+	/* Bytes below 0x40 that stand for themselves in each mode (bit c):
+	 * tab, LF and ' ' to '?' but those the mode escapes. Every byte from
+	 * 0x40 to 0x7F stands for itself too. Runs of such bytes, most of any
+	 * input, are only stepped over (eight at a time where they can be)
+	 * and copied whole; characters are decoded from the first other byte. */
+	static const uint64_t plain[] = {
+	    [SP_RAW] = 0xFFFFFFFF00000600ULL,
+	    [SP_TEXT] = 0xFFFFFFFF00000600ULL & ~(1ULL << '&' | 1ULL << '<' | 1ULL << '>'),
+	    [SP_ATTR] = 0xFFFFFFFF00000600ULL & ~(1ULL << '&' | 1ULL << '<' | 1ULL << '>' | 1ULL << '"'),
+	};
+	const uint64_t mask = plain[mode];
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, run = 0, len;
 	const char *rep;
 	long cp;
 
 	while (i < n) {
+		if (n - i >= 8 && sanitize_plain8(u + i, mode)) {
+			i += 8;
+			continue;
+		}
+		if (u[i] < 0x40 ? (mask >> u[i]) & 1 : u[i] < 0x80) {
+			i++;
+			continue;
+		}
 		len = sanitize_utf8_next(u + i, n - i, &cp);
 		rep = NULL;
 		if (cp < 0)
@@ -395,31 +448,31 @@ sanitize_is_namestart(unsigned char c)
 
 /* Merge a run into state s of next, keeping the larger counts. */
 static void
-sanitize_guard_put(struct sanitize_run *next, enum sanitize_gstate s, unsigned count, unsigned namelen)
+sanitize_guard_put(struct sanitize_runs *next, enum sanitize_gstate s, unsigned count, unsigned namelen)
 {
-	if (!next[s].live) {
-		next[s].live = 1;
-		next[s].count = count;
-		next[s].namelen = namelen;
+	if (!(next->live & 1U << s)) {
+		next->live |= 1U << s;
+		next->count[s] = count;
+		next->namelen[s] = namelen;
 		return;
 	}
-	if (next[s].count < count)
-		next[s].count = count;
-	if (next[s].namelen < namelen)
-		next[s].namelen = namelen;
+	if (next->count[s] < count)
+		next->count[s] = count;
+	if (next->namelen[s] < namelen)
+		next->namelen[s] = namelen;
 }
 
 /* Move every run over byte c, as htmlParseStartTag would; -1 when one would
- * start an attribute past SANITIZE_MAX_ATTRS (next is then not usable). */
+ * start an attribute past SANITIZE_MAX_ATTRS (next is then not usable).
+ * Only the live states are visited: in a tag there are one or two. */
 static int
-sanitize_guard_step(const struct sanitize_run *cur, struct sanitize_run *next, unsigned char c)
+sanitize_guard_step(const struct sanitize_runs *cur, struct sanitize_runs *next, unsigned char c)
 {
-	memset(next, 0, GS_N * sizeof *next);
-	for (int s = 0; s < GS_N; s++) {
-		unsigned cnt = cur[s].count, nl = cur[s].namelen;
+	next->live = 0;
+	for (unsigned live = cur->live; live != 0; live &= live - 1) {
+		int s = __builtin_ctz(live);
+		unsigned cnt = cur->count[s], nl = cur->namelen[s];
 
-		if (!cur[s].live)
-			continue;
 		switch ((enum sanitize_gstate)s) {
 		case GS_LT:
 			if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
@@ -503,17 +556,58 @@ sanitize_guard_step(const struct sanitize_run *cur, struct sanitize_run *next, u
 	return 0;
 }
 
-/* Append s to out with a '>' before any attribute past the cap. */
+/* The first index from i on (n when none) whose byte may change the runs
+ * of cur; sanitize_guard_step() over any byte before it would give cur
+ * again. With no run live that is the next '<' (a run starts only there),
+ * most of the text in practice; with only a quoted value live, the next
+ * '<' or closing quote (the value's run stays as it is over any other
+ * byte: count kept, namelen 0, which it already is). */
+static size_t
+sanitize_guard_skip(const struct sanitize_runs *cur, const char *s, size_t i, size_t n)
+{
+	const char *lt;
+	char q;
+
+	if (cur->live == 0) {
+		lt = memchr(s + i, '<', n - i);
+		return lt != NULL ? (size_t)(lt - s) : n;
+	}
+	if (cur->live == 1U << GS_DQ)
+		q = '"';
+	else if (cur->live == 1U << GS_SQ)
+		q = '\'';
+	else
+		return i;
+	while (i < n && s[i] != q && s[i] != '<')
+		i++;
+	return i;
+}
+
+/* Append s to out with a '>' before any attribute past the cap.
+ *
+ * Inputs of at most SANITIZE_MAX_ATTRS + 2 bytes are copied as they are,
+ * as the automaton would: a run's count grows by at most one per byte it
+ * takes, and not on its '<' nor on the first letter of its name; a merged
+ * run keeps counts that some run reached at that byte. A run that would
+ * start attribute SANITIZE_MAX_ATTRS + 1 thus has taken at least
+ * SANITIZE_MAX_ATTRS + 2 bytes before the one it is at. */
 static void
 sanitize_guard(struct buf *out, const char *s, size_t n)
 {
-	struct sanitize_run a[GS_N], b[GS_N], *cur = a, *next = b, *t;
+	struct sanitize_runs a, b, *cur = &a, *next = &b, *t;
 	size_t run = 0;
 
-	memset(a, 0, sizeof a);
+	if (n <= SANITIZE_MAX_ATTRS + 2) {
+		buf_append(out, s, n);
+		return;
+	}
+	a.live = 0;
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c;
 
+		if ((i = sanitize_guard_skip(cur, s, i, n)) == n)
+			break;
+		c = (unsigned char)s[i];
 		if (sanitize_guard_step(cur, next, c) < 0) {
 			/* '>' ends that run; after it no run can count on c. */
 			buf_append(out, s + run, i - run);
@@ -578,15 +672,46 @@ done:
 	return doc;
 }
 
+/* name in ASCII lower case into folded (size bytes with the NUL); 0 when
+ * it does not fit, and then it is no name of the tables (all lower case
+ * and shorter than the 16 bytes the callers give). A binary search on the
+ * folded name finds what strcasecmp() over the table did in the C locale
+ * feedmux runs in (it never calls setlocale): only A-Z fold there, so
+ * names equal but for case have equal lengths. */
+static int
+sanitize_fold(const xmlChar *name, char *folded, size_t size)
+{
+	size_t i;
+
+	for (i = 0; name[i] != '\0'; i++) {
+		if (i + 1 >= size)
+			return 0;
+		folded[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + ('a' - 'A') : name[i]);
+	}
+	folded[i] = '\0';
+	return 1;
+}
+
 /* The table entry for an element name, or NULL (unwrap). */
 static const struct sanitize_elem *
 sanitize_elem_find(const xmlChar *name)
 {
-	if (name == NULL)
+	size_t lo = 0, hi = sizeof sanitize_elems / sizeof sanitize_elems[0];
+	char key[16];
+
+	if (name == NULL || !sanitize_fold(name, key, sizeof key))
 		return NULL;
-	for (size_t i = 0; i < sizeof sanitize_elems / sizeof sanitize_elems[0]; i++)
-		if (strcasecmp(sanitize_elems[i].name, (const char *)name) == 0)
-			return &sanitize_elems[i];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int d = strcmp(key, sanitize_elems[mid].name);
+
+		if (d == 0)
+			return &sanitize_elems[mid];
+		if (d < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	return NULL;
 }
 
@@ -612,14 +737,25 @@ sanitize_in_list(const char *list, const char *name)
 static const struct sanitize_attr *
 sanitize_attr_find(const struct sanitize_elem *el, const xmlChar *name)
 {
-	for (size_t i = 0; i < sizeof sanitize_attrs / sizeof sanitize_attrs[0]; i++) {
-		const char *an = sanitize_attrs[i].name;
+	size_t lo = 0, hi = sizeof sanitize_attrs / sizeof sanitize_attrs[0];
+	char key[16];
 
-		if (strcasecmp(an, (const char *)name) != 0)
-			continue;
-		if (sanitize_in_list(sanitize_global_attrs, an) || sanitize_in_list(el->attrs, an))
-			return &sanitize_attrs[i];
+	if (!sanitize_fold(name, key, sizeof key))
 		return NULL;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *an = sanitize_attrs[mid].name;
+		int d = strcmp(key, an);
+
+		if (d < 0) {
+			hi = mid;
+		} else if (d > 0) {
+			lo = mid + 1;
+		} else {
+			if (sanitize_in_list(sanitize_global_attrs, an) || sanitize_in_list(el->attrs, an))
+				return &sanitize_attrs[mid];
+			return NULL;
+		}
 	}
 	return NULL;
 }
@@ -1078,22 +1214,32 @@ sanitize_text(const char *html)
 	if (html == NULL || *html == '\0' || (doc = sanitize_parse(html)) == NULL)
 		goto done;
 	sanitize_walk(doc->children, sanitize_text_enter, sanitize_text_leave, &raw);
-	for (size_t i = 0; i < raw.len; i++) {
+	for (size_t i = 0; i < raw.len;) {
 		unsigned char c = (unsigned char)raw.data[i];
+		size_t word = i;
 
 		if (sanitize_is_blank(c) || c == '\f') {
-			space = 1;
-			continue;
-		}
-		if (c == 0xC2 && i + 1 < raw.len && (unsigned char)raw.data[i + 1] == 0xA0) {
 			space = 1;
 			i++;
 			continue;
 		}
+		if (c == 0xC2 && i + 1 < raw.len && (unsigned char)raw.data[i + 1] == 0xA0) {
+			space = 1;
+			i += 2;
+			continue;
+		}
+		/* A word goes in whole, up to the next blank or no-break space. */
+		while (i < raw.len) {
+			c = (unsigned char)raw.data[i];
+			if (sanitize_is_blank(c) || c == '\f' ||
+			    (c == 0xC2 && i + 1 < raw.len && (unsigned char)raw.data[i + 1] == 0xA0))
+				break;
+			i++;
+		}
 		if (space && b.len > 0)
 			buf_append(&b, " ", 1);
 		space = 0;
-		buf_append(&b, raw.data + i, 1);
+		buf_append(&b, raw.data + word, i - word);
 	}
 done:
 	out = buf_steal(&b);

@@ -862,6 +862,77 @@ test_errors_silenced(void **state)
 	xmlSetStructuredErrorFunc(NULL, NULL);
 }
 
+/* The paths that skip work (bytes copied in blocks, the attribute guard
+ * jumping over text and quoted values, names looked up by binary search)
+ * give what going byte by byte gives. */
+static void
+test_fast_paths(void **state)
+{
+	static const char mixed[] = "\x01\r\n\tb\xc3\xa9&amp;&lt;&gt;&quot;\xef\xbf\xbe\xff";
+	struct buf in, want;
+	char *out;
+
+	(void)state;
+	buf_init(&in);
+	buf_init(&want);
+	/* Characters to clean or escape at every offset of an 8-byte block. */
+	for (int k = 0; k <= 16; k++) {
+		buf_reset(&in);
+		buf_reset(&want);
+		buf_printf(&in, "x%.*s%s%.*s", k, "aaaaaaaaaaaaaaaa", mixed, k, "cccccccccccccccc");
+		buf_printf(&want, "x%.*s\n\tb\xc3\xa9&amp;&lt;&gt;\"\xef\xbf\xbd%.*s", k, "aaaaaaaaaaaaaaaa",
+		           k, "cccccccccccccccc");
+		check(in.data, BASE, want.data);
+		buf_reset(&in);
+		buf_reset(&want);
+		buf_printf(&in, "<p title=\"x%.*s%s%.*s\">y</p>", k, "aaaaaaaaaaaaaaaa", mixed, k,
+		           "cccccccccccccccc");
+		buf_printf(&want, "<p title=\"x%.*s\n\tb\xc3\xa9&amp;&lt;&gt;&quot;\xef\xbf\xbd%.*s\">y</p>",
+		           k, "aaaaaaaaaaaaaaaa", k, "cccccccccccccccc");
+		check(in.data, BASE, want.data);
+	}
+
+	/* Exactly SANITIZE_MAX_ATTRS attributes pass; one more is cut. */
+	buf_reset(&in);
+	buf_puts(&in, "<p");
+	for (int i = 0; i < SANITIZE_MAX_ATTRS; i++)
+		buf_puts(&in, " a");
+	buf_puts(&in, ">x</p>");
+	check(in.data, BASE, "<p>x</p>");
+	buf_reset(&in);
+	buf_puts(&in, "<p");
+	for (int i = 0; i <= SANITIZE_MAX_ATTRS; i++)
+		buf_puts(&in, " a");
+	buf_puts(&in, ">x</p>");
+	check(in.data, BASE, "<p>a&gt;x</p>");
+
+	/* A '<' inside a quoted value starts a run the guard follows. */
+	for (int q = 0; q < 2; q++) {
+		buf_reset(&in);
+		buf_printf(&in, "<p title=%c<b", q ? '\'' : '"');
+		for (int i = 0; i < 130; i++)
+			buf_printf(&in, " a%d", i);
+		buf_printf(&in, "%c>x</p>", q ? '\'' : '"');
+		out = sanitize_html(in.data, BASE);
+		assert_int_equal(strncmp(out, "<p title=\"&lt;b a0 a1 ", 22), 0);
+		assert_non_null(strstr(out, " a126 a127 &gt;a128 a129\">x</p>"));
+		free(out);
+	}
+
+	/* Names in any case; the first and last entries of both tables. */
+	check("<P TITLE=x CLASS=y Dir=RTL><IMG SRC=a.png ALT=z WIDTH=5><Br></P>", BASE,
+	      "<p title=\"x\" dir=\"rtl\"><img src=\"https://example.com/blog/a.png\" alt=\"z\" width=\"5\" "
+	      "/><br /></p>");
+	check("<A HREF=/x>l</A><xmp>gone</xmp><wbr>", BASE, "<a href=\"https://example.com/x\">l</a><wbr />");
+
+	/* Titles: words copied whole between blanks and no-break spaces. */
+	check_text("  a\xc2\xa0"
+	           "b  c\t\r\nd\xc2\xa0\xc2\xa0\xc3\xa9\xc2 <p>e</p>f\xc2\xa0",
+	           "a b c d \xc3\xa9\xef\xbf\xbd e f");
+	buf_free(&in);
+	buf_free(&want);
+}
+
 /* Titles: tags gone, entities decoded, whitespace collapsed and trimmed. */
 static void
 test_text(void **state)
@@ -919,6 +990,7 @@ main(void)
 	    cmocka_unit_test(test_output_properties),
 	    cmocka_unit_test(test_errors_silenced),
 	    cmocka_unit_test(test_text),
+	    cmocka_unit_test(test_fast_paths),
 	};
 	int rc;
 
