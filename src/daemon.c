@@ -26,6 +26,7 @@
 #include "store.h"
 #include "strlist.h"
 #include "version.h"
+#include "workers.h"
 #include "xalloc.h"
 
 /* Polls are committed together at most this long after the first of
@@ -33,6 +34,9 @@
  * few commits; a crash loses at most this much polling, which the next
  * start fetches again. */
 #define DAEMON_BATCH_MS 1000
+
+/* --once keeps this many times `concurrency` feeds under way at once. */
+#define DAEMON_ONCE_WINDOW 1
 
 static void daemon_signal_cb(evutil_socket_t sig, short what, void *arg);
 static void daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg);
@@ -45,6 +49,7 @@ static void daemon_reload(struct daemon *d);
 static void daemon_build_feeds(struct daemon *d);
 static void daemon_report_status(struct daemon *d);
 static int daemon_run_once(struct daemon *d);
+static void daemon_once_pump(struct daemon *d);
 static void daemon_cleanup(struct daemon *d);
 static void daemon_log_errors(const struct strlist *errors);
 static void daemon_apply_feeds(struct daemon *d);
@@ -183,6 +188,9 @@ daemon_reload(struct daemon *d)
 	size_t added = 0, removed = 0, changed = 0;
 
 	notify_reloading();
+	/* Parses on the lanes use the grouper a reload replaces. */
+	if (d->workers != NULL)
+		workers_drain(d->workers);
 	strlist_init(&errors);
 	cfg = config_load(d->config_path, &errors);
 	if (cfg == NULL) {
@@ -282,6 +290,24 @@ daemon_feed_done(struct daemon *d, const struct poll_feed *pf)
 		        d->nfeeds, d->once_failed, (double)d->once_bytes / 1e6);
 	if (d->once_pending == 0)
 		event_base_loopbreak(d->base);
+	else
+		daemon_once_pump(d);
+}
+
+/* --once: keep DAEMON_ONCE_WINDOW x concurrency feeds started and not finished
+ * (fetching, parsing or waiting for the store), so a fast network does
+ * not pile up thousands of parsed feeds ahead of the store. */
+static void
+daemon_once_pump(struct daemon *d)
+{
+	size_t window = DAEMON_ONCE_WINDOW * (size_t)d->cfg->concurrency;
+
+	if (d->once_pumping)
+		return; /* a feed that finished at once: the loop below goes on */
+	d->once_pumping = 1;
+	while (d->once_next < d->nfeeds && d->once_next - (d->nfeeds - d->once_pending) < window)
+		poll_feed_start(d->feeds[d->once_next++]);
+	d->once_pumping = 0;
 }
 
 /* --once: poll every feed, publish, report. */
@@ -294,8 +320,8 @@ daemon_run_once(struct daemon *d)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	d->progress = isatty(STDERR_FILENO) && !log_verbose();
 	d->once_pending = d->nfeeds;
-	for (size_t i = 0; i < d->nfeeds; i++)
-		poll_feed_start(d->feeds[i]);
+	d->once_next = 0;
+	daemon_once_pump(d);
 	if (d->once_pending > 0)
 		event_base_dispatch(d->base);
 	if (d->progress)
@@ -329,6 +355,9 @@ daemon_cleanup(struct daemon *d)
 	/* Cancelled transfers report to their pollers, which must still exist. */
 	fetcher_free(d->fetcher);
 	d->fetcher = NULL;
+	/* Parses still on a lane end and report to their pollers first. */
+	workers_free(d->workers);
+	d->workers = NULL;
 	for (size_t i = 0; i < d->nfeeds; i++)
 		poll_feed_free(d->feeds[i]);
 	free(d->feeds);
@@ -397,6 +426,9 @@ daemon_main(const char *config_path, enum daemon_mode mode)
 		log_err("cannot initialise libcurl");
 		goto done;
 	}
+	d.workers = workers_new(d.base, 0);
+	if (d.workers == NULL)
+		log_warn("no worker thread: feeds are parsed on the event loop");
 	d.pub = publisher_new(d.base, d.cfg, d.st, &d.metrics);
 	d.grouper = grouper_new(d.cfg);
 	daemon_apply_feeds(&d);

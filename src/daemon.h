@@ -25,6 +25,7 @@ struct daemon {
 	char *config_path;
 	struct store *st;
 	struct fetcher *fetcher;
+	struct workers *workers;  /* parse threads; NULL: parse on the loop */
 	struct publisher *pub;
 	struct grouper *grouper;  /* topics and stories of the current config */
 	struct http_server *http;
@@ -40,6 +41,8 @@ struct daemon {
 	int once;                /* poll everything once, publish, exit */
 	int progress;            /* --once on a terminal: live progress line */
 	size_t once_pending;     /* --once: feeds not yet finished */
+	size_t once_next;        /* --once: the next feed to start */
+	int once_pumping;        /* inside daemon_once_pump */
 	size_t once_failed;
 	size_t once_bytes;
 	int stopping;

@@ -146,13 +146,41 @@ grouper_story(struct grouper *g, struct store *st, int64_t item, const char *fee
 /* Topics and story of a freshly stored item. */
 int
 grouper_apply(struct grouper *g, struct store *st, int64_t item, const char *feed, const struct item *it,
-              time_t when, int fresh)
+              time_t when, int fresh, int matched, const struct grouper_match *m)
 {
+	size_t n = m != NULL ? m->n : 0;
+
 	if (item <= 0)
 		return 0;
-	if (grouper_topics(g, st, item, feed, it, fresh) < 0)
+	if (matched) {
+		for (size_t i = 0; i < n; i++)
+			g->names[i] = g->cfg->topics[m->idx[i]].name;
+		/* A new item has no topics to replace. */
+		if ((n > 0 || !fresh) && store_item_set_topics(st, item, g->names, n) < 0)
+			return -1;
+	} else if (grouper_topics(g, st, item, feed, it, fresh) < 0) {
 		return -1;
+	}
 	return grouper_story(g, st, item, feed, it, when, -1);
+}
+
+/* An item's topics, decided without the store: safe on any thread while
+ * the grouper lives. NULL when the item has none. */
+struct grouper_match *
+grouper_match(const struct grouper *g, const char *feed, const struct item *it)
+{
+	size_t n = topic_set_count(g->topics);
+	struct grouper_match *m;
+
+	if (n == 0)
+		return NULL;
+	m = xmalloc(sizeof *m + n * sizeof m->idx[0]);
+	m->n = topic_set_match(g->topics, feed, it, m->idx);
+	if (m->n == 0) {
+		free(m);
+		return NULL;
+	}
+	return m;
 }
 
 /* One stored item during a rebuild. */

@@ -15,11 +15,21 @@ struct grouper;
 
 struct grouper *grouper_new(const struct config *cfg);
 void grouper_free(struct grouper *g);
+/* Topics decided ahead (grouper_match): indexes into the config's topics. */
+struct grouper_match {
+	size_t n;
+	size_t idx[];
+};
+
+/* Decide an item's topics without the store, on any thread (the grouper
+ * only read); NULL when it has none. The caller frees the result. */
+struct grouper_match *grouper_match(const struct grouper *g, const char *feed, const struct item *it);
 /* Decide and store the topics and story of the item the store just took
- * (new, `fresh`, or updated); when is its date. Returns 0 or -1 (store
- * error). */
+ * (new, `fresh`, or updated); when is its date. With `matched`, m is what
+ * grouper_match said (by this grouper) and the topics are not decided
+ * again. Returns 0 or -1 (store error). */
 int grouper_apply(struct grouper *g, struct store *st, int64_t item, const char *feed, const struct item *it,
-                  time_t when, int fresh);
+                  time_t when, int fresh, int matched, const struct grouper_match *m);
 /* At start and after a reload: re-decide the topics of every stored item
  * first seen since `since` if the topic rules changed, and rebuild the
  * story index from the store's items of the last story_window (deferred

@@ -1,13 +1,21 @@
 /* poll.c: a feed's life cycle. Its timer fires; we ask the store for its
- * validators and queue a conditional GET; body chunks go straight into a
- * push parser created on the first chunk (when the Content-Type charset is
+ * validators and queue a conditional GET; body chunks go into a push
+ * parser created on the first chunk (when the Content-Type charset is
  * known); complete items are normalized and collected (the parser's caps
  * bound them); when the transfer ends they are offered to the store in one
  * transaction, validators are saved only after a clean parse, outputs are
- * marked dirty if anything changed, and the next poll is scheduled. */
+ * marked dirty if anything changed, and the next poll is scheduled.
+ *
+ * With worker threads (workers.h), parsing and normalizing run on the
+ * feed's lane: body chunks are copied there in POLL_CHUNK pieces, and
+ * from the first chunk until the lane's end task hands the feed back
+ * (poll_parsed, on the loop thread) the parser, items and clamped belong
+ * to the lane; the loop thread touches neither. The store, the grouper
+ * and everything else stay on the loop thread. */
 #include "poll.h"
 
 #include <event2/event.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -26,7 +34,11 @@
 #include "publish.h"
 #include "schedule.h"
 #include "store.h"
+#include "workers.h"
 #include "xalloc.h"
+
+/* Bytes of body handed to a worker at a time. */
+#define POLL_CHUNK (64 * 1024)
 
 struct poll_feed {
 	struct daemon *d;
@@ -37,11 +49,34 @@ struct poll_feed {
 	int in_flight;
 	int retired;          /* removed from the config; free when done */
 	struct parser *parser;
+	char *parse_base;     /* the URL the parser resolves against (a copy) */
 	struct item **items;  /* collected during a transfer */
+	unsigned char *clamped; /* items[i] was dated in the future */
+	struct grouper_match **matches; /* items[i]'s topics, with `matched` */
+	int matched;          /* topics were decided on the lane */
 	size_t nitems;
 	size_t items_cap;
+	struct buf chunk;     /* body not yet handed to the worker */
+	struct poll_result *res; /* the transfer's result, while the end task runs */
+	int finish_parse;     /* the end task finishes the parse (a whole body came) */
+	int parse_done;       /* parse_rc and parse_err are set */
+	int parse_rc;
+	char *parse_err;
 	long ttl_hint;        /* RSS <ttl> seen last, seconds */
 	struct feed_health health;
+};
+
+/* A copy of a fetch_result that outlives the fetcher's callback. */
+struct poll_result {
+	struct fetch_result r;
+	char *strings[9];
+};
+
+/* A piece of body on its way to a worker. */
+struct poll_chunk {
+	struct poll_feed *pf;
+	size_t len;
+	char *data;
 };
 
 static void poll_timer_cb(evutil_socket_t fd, short what, void *arg);
@@ -56,6 +91,14 @@ static char *content_type_charset(const char *ct);
 static long poll_hint(const struct fetch_result *res, long ttl);
 static void poll_set_warning(struct poll_feed *pf, const char *warning);
 static void poll_load_health(struct poll_feed *pf);
+static struct poll_result *poll_result_dup(const struct fetch_result *res);
+static void poll_result_free(struct poll_result *pr);
+static void poll_parse_chunk(void *arg);
+static void poll_parse_end(void *arg);
+static void poll_parsed(void *arg);
+static void poll_submit_chunk(struct poll_feed *pf);
+static void poll_finish_parse(struct poll_feed *pf);
+static size_t poll_lane(const struct poll_feed *pf);
 static void poll_save_health(struct poll_feed *pf);
 
 static const struct fetch_ops poll_fetch_ops = {poll_on_data, poll_on_done};
@@ -131,6 +174,9 @@ poll_feed_free(struct poll_feed *pf)
 		event_free(pf->timer);
 	poll_discard(pf);
 	free(pf->items);
+	free(pf->clamped);
+	free(pf->matches);
+	buf_free(&pf->chunk);
 	free(pf->health.last_error);
 	free(pf->health.warning);
 	free(pf->name);
@@ -184,9 +230,22 @@ poll_discard(struct poll_feed *pf)
 {
 	parser_free(pf->parser);
 	pf->parser = NULL;
-	for (size_t i = 0; i < pf->nitems; i++)
+	free(pf->parse_base);
+	pf->parse_base = NULL;
+	for (size_t i = 0; i < pf->nitems; i++) {
 		item_free(pf->items[i]);
+		free(pf->matches[i]);
+	}
 	pf->nitems = 0;
+	pf->matched = 0;
+	buf_free(&pf->chunk);
+	poll_result_free(pf->res);
+	pf->res = NULL;
+	pf->finish_parse = 0;
+	pf->parse_done = 0;
+	pf->parse_rc = 0;
+	free(pf->parse_err);
+	pf->parse_err = NULL;
 }
 
 /* Arm the first poll. */
@@ -284,29 +343,135 @@ poll_on_data(void *arg, const struct fetch_response *resp, const char *data, siz
 
 	if (pf->parser == NULL) {
 		char *charset = content_type_charset(resp->content_type);
-		pf->parser = parser_new(pf->url, charset, poll_on_item, pf);
+		pf->parse_base = xstrdup(pf->url);
+		pf->matched = pf->d->workers != NULL;
+		pf->parser = parser_new(pf->parse_base, charset, poll_on_item, pf);
 		free(charset);
 	}
 	/* A parse that failed keeps its items; the rest of the body is
 	 * drained without parsing rather than aborting the transfer. */
-	parser_push(pf->parser, data, len);
+	if (pf->d->workers == NULL) {
+		parser_push(pf->parser, data, len);
+		return 0;
+	}
+	buf_append(&pf->chunk, data, len);
+	if (pf->chunk.len >= POLL_CHUNK)
+		poll_submit_chunk(pf);
 	return 0;
 }
 
-/* A complete item: normalize it and keep it for the store. */
+/* The lane of a feed's tasks: any stable number will do. */
+static size_t
+poll_lane(const struct poll_feed *pf)
+{
+	return (size_t)((uintptr_t)pf >> 6);
+}
+
+/* Hand the body gathered so far to the feed's lane. */
+static void
+poll_submit_chunk(struct poll_feed *pf)
+{
+	struct poll_chunk *c;
+
+	if (pf->chunk.len == 0)
+		return;
+	c = xmalloc(sizeof *c);
+	c->pf = pf;
+	c->len = pf->chunk.len;
+	c->data = buf_steal(&pf->chunk); /* the buffer moves, no copy */
+	workers_submit(pf->d->workers, poll_lane(pf), poll_parse_chunk, NULL, c);
+}
+
+/* On the lane: parse a piece of body. */
+static void
+poll_parse_chunk(void *arg)
+{
+	struct poll_chunk *c = arg;
+
+	parser_push(c->pf->parser, c->data, c->len);
+	free(c->data);
+	free(c);
+}
+
+/* Finish the parse, once (on the lane, or inline without workers). */
+static void
+poll_finish_parse(struct poll_feed *pf)
+{
+	if (pf->parse_done)
+		return;
+	pf->parse_rc = parser_finish(pf->parser, &pf->parse_err);
+	pf->parse_done = 1;
+}
+
+/* On the lane: the body is complete. */
+static void
+poll_parse_end(void *arg)
+{
+	struct poll_feed *pf = arg;
+
+	if (pf->finish_parse)
+		poll_finish_parse(pf);
+}
+
+/* Back on the loop thread: the lane is done with the feed. */
+static void
+poll_parsed(void *arg)
+{
+	struct poll_feed *pf = arg;
+	struct poll_result *pr = pf->res;
+
+	pf->res = NULL;
+	poll_finish(pf, &pr->r);
+	poll_result_free(pr);
+}
+
+/* A complete item: normalize it and keep it for the store (on the lane
+ * with workers: nothing here may log or touch shared state). */
 static void
 poll_on_item(void *arg, struct item *it)
 {
 	struct poll_feed *pf = arg;
+	int clamped = normalize_item(it, pf->parse_base, time(NULL));
 
-	if (normalize_item(it, pf->url, time(NULL)))
-		log_info("feed %s: item \"%s\" is dated in the future; using the current time", pf->name,
-		         it->title ? it->title : "(untitled)");
 	if (pf->nitems == pf->items_cap) {
 		pf->items_cap = pf->items_cap ? pf->items_cap * 2 : 32;
 		pf->items = xreallocarray(pf->items, pf->items_cap, sizeof *pf->items);
+		pf->clamped = xreallocarray(pf->clamped, pf->items_cap, sizeof *pf->clamped);
+		pf->matches = xreallocarray(pf->matches, pf->items_cap, sizeof *pf->matches);
 	}
+	pf->clamped[pf->nitems] = (unsigned char)clamped;
+	/* On a lane, the topics too: the grouper cannot change under it (a
+	 * reload drains the lanes first). */
+	pf->matches[pf->nitems] = pf->matched ? grouper_match(pf->d->grouper, pf->name, it) : NULL;
 	pf->items[pf->nitems++] = it;
+}
+
+/* Copy what poll_finish needs of a result. */
+static struct poll_result *
+poll_result_dup(const struct fetch_result *res)
+{
+	struct poll_result *pr = xcalloc(1, sizeof *pr);
+	const char **fields[9] = {&pr->r.error,    &pr->r.url,       &pr->r.effective_url,
+	                          &pr->r.moved_to, &pr->r.etag,      &pr->r.last_modified,
+	                          &pr->r.retry_after, &pr->r.cache_control, &pr->r.expires};
+
+	pr->r = *res;
+	for (size_t i = 0; i < 9; i++) {
+		pr->strings[i] = *fields[i] ? xstrdup(*fields[i]) : NULL;
+		*fields[i] = pr->strings[i];
+	}
+	return pr;
+}
+
+/* Free a copied result. */
+static void
+poll_result_free(struct poll_result *pr)
+{
+	if (pr == NULL)
+		return;
+	for (size_t i = 0; i < 9; i++)
+		free(pr->strings[i]);
+	free(pr);
 }
 
 /* Offer what the transfer brought to the store in one transaction.
@@ -333,7 +498,7 @@ poll_store_items(struct poll_feed *pf, const struct fetch_result *res, int parse
 			continue;
 		changed++;
 		if (grouper_apply(pf->d->grouper, st, store_last_item(st), pf->name, it,
-		                  it->published ? it->published : now, o == STORE_NEW) < 0)
+		                  it->published ? it->published : now, o == STORE_NEW, pf->matched, pf->matches[i]) < 0)
 			goto fail;
 	}
 	if (pf->parser != NULL && store_feed_set_meta(st, pf->name, parser_meta(pf->parser)) < 0)
@@ -348,7 +513,9 @@ poll_store_items(struct poll_feed *pf, const struct fetch_result *res, int parse
 	pf->health.new_items = changed;
 	if (changed > 0) {
 		log_info("feed %s: %zu new or updated item(s) of %zu", pf->name, changed, pf->nitems);
-		publisher_mark_dirty(pf->d->pub);
+		/* --once renders once, at the end. */
+		if (!pf->d->once)
+			publisher_mark_dirty(pf->d->pub);
 	}
 	return 0;
 fail:
@@ -410,7 +577,18 @@ poll_schedule(struct poll_feed *pf, long hint)
 static void
 poll_on_done(void *arg, const struct fetch_result *res)
 {
-	poll_finish(arg, res);
+	struct poll_feed *pf = arg;
+
+	if (pf->parser != NULL && pf->d->workers != NULL) {
+		/* The lane still has body to parse: finish there, then come
+		 * back to poll_finish through poll_parsed. */
+		poll_submit_chunk(pf);
+		pf->res = poll_result_dup(res);
+		pf->finish_parse = res->ok && res->status != 304;
+		workers_submit(pf->d->workers, poll_lane(pf), poll_parse_end, poll_parsed, pf);
+		return;
+	}
+	poll_finish(pf, res);
 }
 
 /* Record the outcome of a poll. */
@@ -448,10 +626,14 @@ poll_finish(struct poll_feed *pf, const struct fetch_result *res)
 		if (pf->parser == NULL) {
 			error = xstrdup("empty response");
 		} else {
-			char *perr = NULL;
-			if (parser_finish(pf->parser, &perr) < 0) {
-				error = xasprintf("%s (%zu item(s) kept)", perr ? perr : "parse failed", pf->nitems);
-				free(perr);
+			poll_finish_parse(pf);
+			for (size_t i = 0; i < pf->nitems; i++)
+				if (pf->clamped[i])
+					log_info("feed %s: item \"%s\" is dated in the future; using the current time",
+					         pf->name, pf->items[i]->title ? pf->items[i]->title : "(untitled)");
+			if (pf->parse_rc < 0) {
+				error = xasprintf("%s (%zu item(s) kept)", pf->parse_err ? pf->parse_err : "parse failed",
+				                  pf->nitems);
 			} else {
 				parsed_ok = 1;
 				poll_set_warning(pf, parser_warning(pf->parser));

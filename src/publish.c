@@ -37,6 +37,9 @@
 #include "xalloc.h"
 
 #define PUBLISH_DEBOUNCE_MS 500
+/* ...and at least this many times the last render's duration, up to MAX. */
+#define PUBLISH_RENDER_SHARE 10
+#define PUBLISH_DEBOUNCE_MAX_MS 10000
 /* How often files that failed to write (full disk, read-only or vanished
  * directory) or were deleted are written again. */
 #define PUBLISH_RETRY_S 5
@@ -58,6 +61,7 @@ struct publisher {
 	char *write_error;   /* the last failure writing output_dir, until all is written */
 	struct document **docs;
 	size_t ndocs;
+	double last_render;  /* seconds the last render took */
 };
 
 /* Per-feed counts for max_per_feed: open addressing on the name's hash. */
@@ -166,8 +170,17 @@ publisher_set_config(struct publisher *pub, const struct config *cfg)
 void
 publisher_mark_dirty(struct publisher *pub)
 {
-	struct timeval tv = {PUBLISH_DEBOUNCE_MS / 1000, (PUBLISH_DEBOUNCE_MS % 1000) * 1000};
+	/* A render that took long is not repeated at once: polling gets at
+	 * least 90 % of the loop while a burst of changes lasts. */
+	long ms = (long)(pub->last_render * 1000 * PUBLISH_RENDER_SHARE);
+	struct timeval tv;
 
+	if (ms < PUBLISH_DEBOUNCE_MS)
+		ms = PUBLISH_DEBOUNCE_MS;
+	if (ms > PUBLISH_DEBOUNCE_MAX_MS)
+		ms = PUBLISH_DEBOUNCE_MAX_MS;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
 	if (pub->debounce == NULL || evtimer_pending(pub->debounce, NULL))
 		return;
 	evtimer_add(pub->debounce, &tv);
@@ -776,6 +789,7 @@ publisher_render(struct publisher *pub, time_t now)
 	buf_free(&json);
 	buf_free(&opml);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pub->last_render = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (pub->metrics != NULL) {
 		pub->metrics->renders++;
 		pub->metrics->render_failures += rc < 0;
