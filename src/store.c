@@ -39,6 +39,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "buf.h"
@@ -146,6 +148,9 @@ struct store {
 
 static int store_exec(sqlite3 *db, const char *sql, const char *path, const char *what, char **err);
 static int store_check(sqlite3 *db, const char *path, char **err);
+static char *store_stamp(const char *path);
+static int store_was_clean(const char *path);
+static void store_mark_clean(const char *path);
 static int store_migrate(sqlite3 *db, const char *path, char **err);
 static void store_done(sqlite3_stmt *stmt);
 static int store_step(struct store *st, sqlite3_stmt *stmt, const char *what);
@@ -410,6 +415,63 @@ store_pragma_int(sqlite3 *db, const char *sql, int *out)
 	return ret;
 }
 
+/* What identifies the file's exact state: device, inode, size and
+ * modification time; NULL when there is a write-ahead log with frames in
+ * it (then the file alone is not the state). */
+static char *
+store_stamp(const char *path)
+{
+	char *wal = xasprintf("%s-wal", path);
+	struct stat sb;
+	char *stamp = NULL;
+
+	if (stat(wal, &sb) == 0 && sb.st_size > 0)
+		goto done;
+	if (stat(path, &sb) != 0)
+		goto done;
+	stamp = xasprintf("feedmux clean close %llu %llu %lld %lld.%09ld\n", (unsigned long long)sb.st_dev,
+	                  (unsigned long long)sb.st_ino, (long long)sb.st_size, (long long)sb.st_mtim.tv_sec,
+	                  sb.st_mtim.tv_nsec);
+done:
+	free(wal);
+	return stamp;
+}
+
+/* After a clean close, PATH.clean records the file's stamp. */
+static void
+store_mark_clean(const char *path)
+{
+	char *mark = xasprintf("%s.clean", path), *stamp = store_stamp(path);
+	FILE *f;
+
+	if (stamp != NULL && (f = fopen(mark, "we")) != NULL) {
+		if (fputs(stamp, f) < 0 || fclose(f) != 0)
+			unlink(mark);
+	}
+	free(stamp);
+	free(mark);
+}
+
+/* Whether the file is exactly as the last clean close left it. The mark
+ * is used once: it is removed before anything can write. */
+static int
+store_was_clean(const char *path)
+{
+	char *mark = xasprintf("%s.clean", path), *stamp = store_stamp(path);
+	char line[160];
+	FILE *f = fopen(mark, "re");
+	int clean = 0;
+
+	if (f != NULL) {
+		clean = stamp != NULL && fgets(line, sizeof line, f) != NULL && strcmp(line, stamp) == 0;
+		fclose(f);
+		unlink(mark);
+	}
+	free(stamp);
+	free(mark);
+	return clean;
+}
+
 /* PRAGMA quick_check before anything writes: a damaged file is refused,
  * never repaired or recreated, and left exactly as it was. */
 static int
@@ -525,7 +587,9 @@ store_open(const char *path, char **err)
 	sqlite3_extended_result_codes(db, 1);
 	if (store_exec(db, "PRAGMA busy_timeout = " STORE_BUSY_MS, path, "cannot set busy_timeout", err) != 0)
 		goto fail;
-	if (store_check(db, path, err) != 0)
+	/* quick_check reads the whole file: skip it when the file is exactly
+	 * as a clean close left it (see store_mark_clean). */
+	if ((memory || !store_was_clean(path)) && store_check(db, path, err) != 0)
 		goto fail;
 	if (!memory) {
 		sqlite3_stmt *stmt = NULL;
@@ -602,6 +666,8 @@ store_close(struct store *st)
 		sqlite3_exec(st->db, "PRAGMA optimize", NULL, NULL, NULL);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
 		log_err("store: %s: close: %s", st->path, sqlite3_errmsg(st->db));
+	else if (st->db != NULL && strcmp(st->path, ":memory:") != 0)
+		store_mark_clean(st->path);
 	strlist_free(&st->unit_names);
 	free(st->path);
 	free(st);
