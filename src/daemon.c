@@ -35,9 +35,6 @@
  * start fetches again. */
 #define DAEMON_BATCH_MS 1000
 
-/* --once keeps this many times `concurrency` feeds under way at once. */
-#define DAEMON_ONCE_WINDOW 1
-
 static void daemon_signal_cb(evutil_socket_t sig, short what, void *arg);
 static void daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg);
 static void daemon_purge_cb(evutil_socket_t fd, short what, void *arg);
@@ -294,13 +291,13 @@ daemon_feed_done(struct daemon *d, const struct poll_feed *pf)
 		daemon_once_pump(d);
 }
 
-/* --once: keep DAEMON_ONCE_WINDOW x concurrency feeds started and not finished
+/* --once: keep `concurrency` feeds started and not finished
  * (fetching, parsing or waiting for the store), so a fast network does
  * not pile up thousands of parsed feeds ahead of the store. */
 static void
 daemon_once_pump(struct daemon *d)
 {
-	size_t window = DAEMON_ONCE_WINDOW * (size_t)d->cfg->concurrency;
+	size_t window = (size_t)d->cfg->concurrency;
 
 	if (d->once_pumping)
 		return; /* a feed that finished at once: the loop below goes on */
@@ -438,7 +435,7 @@ daemon_main(const char *config_path, enum daemon_mode mode)
 		log_warn("could not publish the stored items at start-up");
 	d.commit = evtimer_new(d.base, daemon_commit_cb, &d);
 	store_set_lost_fn(d.st, daemon_store_lost, &d);
-	store_set_batching(d.st, 1);
+	store_set_batching(d.st);
 
 	if (d.once) {
 		d.exit_code = daemon_run_once(&d);

@@ -35,7 +35,7 @@ struct daemon {
 	struct event *watchdog;
 	struct event *purge;     /* hourly retention */
 	struct event *status;    /* STATUS= to systemd when health changed */
-	struct event *commit;    /* commits the store's batch of polls (STORE_BATCH_MS) */
+	struct event *commit;    /* commits the store's batch of polls (DAEMON_BATCH_MS) */
 	int status_dirty;
 	uint64_t rng;
 	int once;                /* poll everything once, publish, exit */

@@ -44,6 +44,8 @@ struct rebuild {
 	int failed;
 };
 
+static int grouper_store_topics(struct grouper *g, struct store *st, int64_t item, const size_t *idx, size_t n,
+                                int fresh);
 static int grouper_topics(struct grouper *g, struct store *st, int64_t item, const char *feed,
                           const struct item *it, int fresh);
 static int grouper_story(struct grouper *g, struct store *st, int64_t item, const char *feed,
@@ -83,6 +85,18 @@ grouper_free(struct grouper *g)
 	free(g);
 }
 
+/* Store an item's topics, n indexes into the config's topics. */
+static int
+grouper_store_topics(struct grouper *g, struct store *st, int64_t item, const size_t *idx, size_t n, int fresh)
+{
+	/* A new item has no topics to replace. */
+	if (n == 0 && fresh)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		g->names[i] = g->cfg->topics[idx[i]].name;
+	return store_item_set_topics(st, item, g->names, n);
+}
+
 /* Decide and store an item's topics. */
 static int
 grouper_topics(struct grouper *g, struct store *st, int64_t item, const char *feed, const struct item *it,
@@ -90,12 +104,7 @@ grouper_topics(struct grouper *g, struct store *st, int64_t item, const char *fe
 {
 	size_t n = topic_set_match(g->topics, feed, it, g->idx);
 
-	/* A new item has no topics to replace. */
-	if (n == 0 && fresh)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		g->names[i] = g->cfg->topics[g->idx[i]].name;
-	return store_item_set_topics(st, item, g->names, n);
+	return grouper_store_topics(g, st, item, g->idx, n, fresh);
 }
 
 /* Add an item to the story index and store its story. */
@@ -148,19 +157,16 @@ int
 grouper_apply(struct grouper *g, struct store *st, int64_t item, const char *feed, const struct item *it,
               time_t when, int fresh, int matched, const struct grouper_match *m)
 {
-	size_t n = m != NULL ? m->n : 0;
+	int rc;
 
 	if (item <= 0)
 		return 0;
-	if (matched) {
-		for (size_t i = 0; i < n; i++)
-			g->names[i] = g->cfg->topics[m->idx[i]].name;
-		/* A new item has no topics to replace. */
-		if ((n > 0 || !fresh) && store_item_set_topics(st, item, g->names, n) < 0)
-			return -1;
-	} else if (grouper_topics(g, st, item, feed, it, fresh) < 0) {
+	if (matched)
+		rc = grouper_store_topics(g, st, item, m != NULL ? m->idx : NULL, m != NULL ? m->n : 0, fresh);
+	else
+		rc = grouper_topics(g, st, item, feed, it, fresh);
+	if (rc < 0)
 		return -1;
-	}
 	return grouper_story(g, st, item, feed, it, when, -1);
 }
 

@@ -6,11 +6,11 @@
  * transaction, validators are saved only after a clean parse, outputs are
  * marked dirty if anything changed, and the next poll is scheduled.
  *
- * With worker threads (workers.h), parsing and normalizing run on the
- * feed's lane: body chunks are copied there in POLL_CHUNK pieces, and
- * from the first chunk until the lane's end task hands the feed back
- * (poll_parsed, on the loop thread) the parser, items and clamped belong
- * to the lane; the loop thread touches neither. The store, the grouper
+ * With worker threads (workers.h), parsing, normalizing and the topic
+ * match run on the feed's lane: the body moves there in POLL_CHUNK pieces,
+ * and from the first chunk until the lane's end task hands the feed back
+ * (poll_parsed, on the loop thread) the parser, items, clamped and matches
+ * belong to the lane; the loop thread touches none of them. The store, the grouper
  * and everything else stay on the loop thread. */
 #include "poll.h"
 
@@ -52,8 +52,7 @@ struct poll_feed {
 	char *parse_base;     /* the URL the parser resolves against (a copy) */
 	struct item **items;  /* collected during a transfer */
 	unsigned char *clamped; /* items[i] was dated in the future */
-	struct grouper_match **matches; /* items[i]'s topics, with `matched` */
-	int matched;          /* topics were decided on the lane */
+	struct grouper_match **matches; /* items[i]'s topics, decided on the lane */
 	size_t nitems;
 	size_t items_cap;
 	struct buf chunk;     /* body not yet handed to the worker */
@@ -100,6 +99,7 @@ static void poll_submit_chunk(struct poll_feed *pf);
 static void poll_finish_parse(struct poll_feed *pf);
 static size_t poll_lane(const struct poll_feed *pf);
 static void poll_save_health(struct poll_feed *pf);
+static void poll_fail(struct poll_feed *pf, char *error);
 
 static const struct fetch_ops poll_fetch_ops = {poll_on_data, poll_on_done};
 
@@ -237,7 +237,6 @@ poll_discard(struct poll_feed *pf)
 		free(pf->matches[i]);
 	}
 	pf->nitems = 0;
-	pf->matched = 0;
 	buf_free(&pf->chunk);
 	poll_result_free(pf->res);
 	pf->res = NULL;
@@ -344,7 +343,6 @@ poll_on_data(void *arg, const struct fetch_response *resp, const char *data, siz
 	if (pf->parser == NULL) {
 		char *charset = content_type_charset(resp->content_type);
 		pf->parse_base = xstrdup(pf->url);
-		pf->matched = pf->d->workers != NULL;
 		pf->parser = parser_new(pf->parse_base, charset, poll_on_item, pf);
 		free(charset);
 	}
@@ -442,7 +440,7 @@ poll_on_item(void *arg, struct item *it)
 	pf->clamped[pf->nitems] = (unsigned char)clamped;
 	/* On a lane, the topics too: the grouper cannot change under it (a
 	 * reload drains the lanes first). */
-	pf->matches[pf->nitems] = pf->matched ? grouper_match(pf->d->grouper, pf->name, it) : NULL;
+	pf->matches[pf->nitems] = pf->d->workers != NULL ? grouper_match(pf->d->grouper, pf->name, it) : NULL;
 	pf->items[pf->nitems++] = it;
 }
 
@@ -498,7 +496,7 @@ poll_store_items(struct poll_feed *pf, const struct fetch_result *res, int parse
 			continue;
 		changed++;
 		if (grouper_apply(pf->d->grouper, st, store_last_item(st), pf->name, it,
-		                  it->published ? it->published : now, o == STORE_NEW, pf->matched, pf->matches[i]) < 0)
+		                  it->published ? it->published : now, o == STORE_NEW, pf->d->workers != NULL, pf->matches[i]) < 0)
 			goto fail;
 	}
 	if (pf->parser != NULL && store_feed_set_meta(st, pf->name, parser_meta(pf->parser)) < 0)
@@ -660,12 +658,7 @@ poll_finish(struct poll_feed *pf, const struct fetch_result *res)
 		                  res->effective_url ? res->effective_url : pf->url);
 	}
 	if (error != NULL) {
-		/* --once prints every failure in its summary instead. */
-		if (h->last_error == NULL || strcmp(h->last_error, error) != 0)
-			log_msg(pf->d->once ? LOG_DEBUG : LOG_WARNING, "feed %s: %s", pf->name, error);
-		free(h->last_error);
-		h->last_error = error;
-		h->failures++;
+		poll_fail(pf, error);
 	} else {
 		if (h->failures > 0)
 			log_info("feed %s: recovered after %d failure(s)", pf->name, h->failures);
@@ -680,22 +673,30 @@ poll_finish(struct poll_feed *pf, const struct fetch_result *res)
 	daemon_feed_done(pf->d, pf);
 }
 
+/* Record a failure (taking error), logged when it is news. */
+static void
+poll_fail(struct poll_feed *pf, char *error)
+{
+	struct feed_health *h = &pf->health;
+
+	/* --once prints every failure in its summary instead. */
+	if (h->last_error == NULL || strcmp(h->last_error, error) != 0)
+		log_msg(pf->d->once ? LOG_DEBUG : LOG_WARNING, "feed %s: %s", pf->name, error);
+	free(h->last_error);
+	h->last_error = error;
+	h->failures++;
+}
+
 /* The poll's unit of work was rolled back with its batch. */
 void
 poll_feed_store_lost(struct poll_feed *pf)
 {
-	struct feed_health *h = &pf->health;
-	char *error = xasprintf("could not save items to the state database %s (the batch holding this poll "
-	                        "was rolled back; the reason is logged by the store)",
-	                        pf->d->cfg->state);
-
-	if (h->last_error == NULL || strcmp(h->last_error, error) != 0)
-		log_msg(pf->d->once ? LOG_DEBUG : LOG_WARNING, "feed %s: %s", pf->name, error);
-	if (h->last_error == NULL && pf->d->once)
+	/* Counted once for --once's summary (the poll itself succeeded). */
+	if (pf->health.last_error == NULL && pf->d->once)
 		pf->d->once_failed++;
-	free(h->last_error);
-	h->last_error = error;
-	h->failures++;
+	poll_fail(pf, xasprintf("could not save items to the state database %s (the batch holding this poll "
+	                        "was rolled back; the reason is logged by the store)",
+	                        pf->d->cfg->state));
 	pf->d->status_dirty = 1;
 }
 

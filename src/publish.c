@@ -793,8 +793,7 @@ publisher_render(struct publisher *pub, time_t now)
 	if (pub->metrics != NULL) {
 		pub->metrics->renders++;
 		pub->metrics->render_failures += rc < 0;
-		pub->metrics->render_seconds +=
-		    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		pub->metrics->render_seconds += pub->last_render;
 	}
 	return rc;
 }

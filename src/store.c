@@ -35,6 +35,7 @@
  * reports. */
 #include "store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,6 +158,7 @@ static int store_step(struct store *st, sqlite3_stmt *stmt, const char *what);
 static int store_run(struct store *st, enum store_stmt s, const char *what);
 static int store_batch_join(struct store *st);
 static void store_batch_lost(struct store *st);
+static void store_batch_reset(struct store *st);
 static void store_bind_text(sqlite3_stmt *stmt, int idx, const char *s);
 static void store_bind_hash(sqlite3_stmt *stmt, int idx, const struct item_hash *h);
 static char *store_col_strdup(sqlite3_stmt *stmt, int col);
@@ -437,17 +439,36 @@ done:
 	return stamp;
 }
 
-/* After a clean close, PATH.clean records the file's stamp. */
+/* After a clean close, PATH.clean records the file's stamp. File times
+ * come from a coarse clock, so a write right after this one could leave
+ * the same modification time: the file's is first set 1 ns back, which
+ * no later write (dated by a clock that never goes back) can produce. */
 static void
 store_mark_clean(const char *path)
 {
-	char *mark = xasprintf("%s.clean", path), *stamp = store_stamp(path);
+	char *mark = xasprintf("%s.clean", path), *stamp = NULL;
+	struct timespec times[2] = {{0, UTIME_OMIT}, {0, 0}};
+	struct stat sb;
 	FILE *f;
+
+	if (stat(path, &sb) != 0)
+		goto done;
+	times[1] = sb.st_mtim;
+	if (times[1].tv_nsec > 0) {
+		times[1].tv_nsec--;
+	} else {
+		times[1].tv_sec--;
+		times[1].tv_nsec = 999999999;
+	}
+	if (utimensat(AT_FDCWD, path, times, 0) != 0)
+		goto done;
+	stamp = store_stamp(path);
 
 	if (stamp != NULL && (f = fopen(mark, "we")) != NULL) {
 		if (fputs(stamp, f) < 0 || fclose(f) != 0)
 			unlink(mark);
 	}
+done:
 	free(stamp);
 	free(mark);
 }
@@ -1198,11 +1219,17 @@ store_count(const struct store *st, enum store_outcome o)
  * validators included, so those feeds are fetched again in full: the
  * state is as if their polls had not happened. */
 void
-store_set_batching(struct store *st, int on)
+store_set_batching(struct store *st)
 {
-	if (!on)
-		store_flush(st);
-	st->batching = on;
+	st->batching = 1;
+}
+
+/* Forget the units of the batch that just ended. */
+static void
+store_batch_reset(struct store *st)
+{
+	st->units = 0;
+	strlist_free(&st->unit_names);
 }
 
 /* Who hears of named units lost with their batch. */
@@ -1219,8 +1246,7 @@ store_batch_join(struct store *st)
 {
 	if (!st->batching || !sqlite3_get_autocommit(st->db))
 		return 0;
-	st->units = 0;
-	strlist_free(&st->unit_names);
+	store_batch_reset(st);
 	return store_run(st, ST_BEGIN, "begin");
 }
 
@@ -1234,8 +1260,7 @@ store_batch_lost(struct store *st)
 	for (size_t i = 0; i < st->unit_names.n; i++)
 		if (st->lost_fn != NULL)
 			st->lost_fn(st->lost_arg, st->unit_names.v[i]);
-	strlist_free(&st->unit_names);
-	st->units = 0;
+	store_batch_reset(st);
 }
 
 /* Whether a batch holds work not yet committed. */
@@ -1253,8 +1278,7 @@ store_flush(struct store *st)
 	if (st->in_unit || sqlite3_get_autocommit(st->db))
 		return 0;
 	if (store_run(st, ST_COMMIT, "commit") == 0) {
-		st->units = 0;
-		strlist_free(&st->unit_names);
+		store_batch_reset(st);
 		return 0;
 	}
 	if (!sqlite3_get_autocommit(st->db))

@@ -59,7 +59,8 @@ int store_begin(struct store *st);
 int store_begin_named(struct store *st, const char *name);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
-void store_set_batching(struct store *st, int on);
+/* Batch units from now on (the daemon: see store.c). */
+void store_set_batching(struct store *st);
 int store_flush(struct store *st);
 int store_pending(const struct store *st);
 /* fn(arg, name) for every named unit of a batch that could not be

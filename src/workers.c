@@ -119,12 +119,6 @@ workers_free(struct workers *w)
 	free(w);
 }
 
-unsigned
-workers_count(const struct workers *w)
-{
-	return w->n;
-}
-
 /* Queue a task on its lane. */
 void
 workers_submit(struct workers *w, size_t lane, void (*run)(void *arg), void (*done)(void *arg), void *arg)

@@ -16,7 +16,6 @@ struct workers;
 struct workers *workers_new(struct event_base *base, unsigned nthreads);
 /* Run every queued task and its done callback, then stop the threads. */
 void workers_free(struct workers *w);
-unsigned workers_count(const struct workers *w);
 /* Queue run(arg) on lane (any number; taken modulo the threads); then
  * done(arg) on the loop thread, unless done is NULL. */
 void workers_submit(struct workers *w, size_t lane, void (*run)(void *arg), void (*done)(void *arg), void *arg);
