@@ -189,7 +189,7 @@ tmp_make(struct tmp *t)
 	snprintf(t->path, sizeof t->path, "%s/state.db", t->dir);
 }
 
-/* Remove the database, its WAL files and the directory. */
+/* Remove the database, its WAL files, its clean mark and the directory. */
 static void
 tmp_remove(struct tmp *t)
 {
@@ -199,6 +199,8 @@ tmp_remove(struct tmp *t)
 	snprintf(p, sizeof p, "%s-wal", t->path);
 	unlink(p);
 	snprintf(p, sizeof p, "%s-shm", t->path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s.clean", t->path);
 	unlink(p);
 	rmdir(t->dir);
 }
@@ -712,6 +714,54 @@ test_rollback(void **state)
 	seen_free(&s);
 	item_free(a);
 	store_close(st);
+}
+
+/* Batching: units join one transaction that only store_flush commits; a
+ * unit rolled back goes alone. A clean close leaves STATE.clean, which
+ * the next open uses up. */
+static void
+test_batching(void **state)
+{
+	struct tmp t;
+	char *err = NULL, mark[320];
+	struct store *st;
+	struct item *a = mk("urn:b:1", NULL, "A", NULL), *b = mk("urn:b:2", NULL, "B", NULL);
+	struct seen s = {0};
+	struct stat sb;
+
+	tmp_make(&t);
+	snprintf(mark, sizeof mark, "%s.clean", t.path);
+	st = store_open(t.path, &err);
+	assert_non_null(st);
+	store_set_batching(st);
+	assert_int_equal(store_pending(st), 0);
+	assert_int_equal(store_begin_named(st, "a"), 0);
+	assert_int_equal(offer(st, "a", a, 10), STORE_NEW);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_pending(st), 1); /* released, not committed */
+	assert_int_equal(store_begin_named(st, "b"), 0);
+	assert_int_equal(offer(st, "b", b, 10), STORE_NEW);
+	store_rollback(st);
+	assert_int_equal(store_pending(st), 1); /* a is still in the batch */
+	assert_int_equal(store_flush(st), 0);
+	assert_int_equal(store_pending(st), 0);
+	assert_int_equal(store_flush(st), 0); /* nothing open: harmless */
+	walk(st, 0, 10, &s);
+	assert_int_equal(s.n, 1);
+	seen_free(&s);
+	store_close(st);
+	assert_int_equal(stat(mark, &sb), 0);
+
+	st = store_open(t.path, &err);
+	assert_non_null(st);
+	assert_int_not_equal(stat(mark, &sb), 0); /* used up before any write */
+	walk(st, 0, 10, &s);
+	assert_int_equal(s.n, 1);
+	seen_free(&s);
+	store_close(st);
+	item_free(a);
+	item_free(b);
+	tmp_remove(&t);
 }
 
 /* Garbage, a damaged page, or a schema from the future: refused with a
@@ -1570,6 +1620,7 @@ main(void)
 	    cmocka_unit_test(test_persistence),
 	    cmocka_unit_test(test_foreach_order),
 	    cmocka_unit_test(test_rollback),
+	    cmocka_unit_test(test_batching),
 	    cmocka_unit_test(test_refuse_damaged),
 	    cmocka_unit_test(test_last_item),
 	    cmocka_unit_test(test_topics),
