@@ -24,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <xxhash.h>
 
 #include "buf.h"
 #include "story.h"
@@ -134,6 +135,20 @@ static const struct config_key config_keys[] = {
 
 #define NKEYS (sizeof config_keys / sizeof config_keys[0])
 
+/* Feeds by name or by url, so that thousands of feeds are checked for
+ * duplicates in linear time: open addressing on the string's XXH3 hash,
+ * linear probing, a power-of-two table at most half full. */
+struct config_index_cell {
+	uint64_t hash;
+	size_t feed1; /* feed index + 1; 0: empty */
+};
+
+struct config_index {
+	struct config_index_cell *v;
+	size_t cap;
+	size_t len;
+};
+
 struct config_ctx {
 	char *dir; /* absolute directory of the file */
 	FILE *fp;
@@ -158,6 +173,7 @@ struct config_ctx {
 
 	struct config_feed_lines *flines;
 	size_t topics_cap, feeds_cap;
+	struct config_index names; /* the feeds so far, by name */
 
 	struct config_error *errs;
 	size_t nerrs, errs_cap;
@@ -176,6 +192,9 @@ static int config_utf8_valid(const char *s);
 static char *config_hand(char *line, int num, const char *s);
 static char *config_read_line(char *line, int num, void *stream);
 static void config_section_line(struct config_ctx *ctx, char *s);
+static const char *config_index_key(const struct config *cfg, size_t i, int by_url);
+static size_t config_index_find(const struct config_index *x, const struct config *cfg, int by_url, const char *key);
+static void config_index_add(struct config_index *x, const struct config *cfg, int by_url, size_t feed);
 static int config_name_valid(const char *name);
 static size_t config_distance(const char *a, const char *b);
 static const char *config_closest(const char *word, const char *const *cands, size_t n);
@@ -440,6 +459,52 @@ config_read_line(char *line, int num, void *stream)
 	return config_hand(line, num, "k = x");
 }
 
+/* The string an index keys feed i by. */
+static const char *
+config_index_key(const struct config *cfg, size_t i, int by_url)
+{
+	return by_url ? cfg->feeds[i].url : cfg->feeds[i].name;
+}
+
+/* The first indexed feed whose name (by_url: url) is key, or SIZE_MAX. */
+static size_t
+config_index_find(const struct config_index *x, const struct config *cfg, int by_url, const char *key)
+{
+	uint64_t h = XXH3_64bits(key, strlen(key));
+
+	for (size_t i = x->cap ? h & (x->cap - 1) : 0; x->cap && x->v[i].feed1 != 0; i = (i + 1) & (x->cap - 1))
+		if (x->v[i].hash == h && strcmp(config_index_key(cfg, x->v[i].feed1 - 1, by_url), key) == 0)
+			return x->v[i].feed1 - 1;
+	return SIZE_MAX;
+}
+
+/* Index feed (not yet indexed under its key). */
+static void
+config_index_add(struct config_index *x, const struct config *cfg, int by_url, size_t feed)
+{
+	const char *key = config_index_key(cfg, feed, by_url);
+	uint64_t h;
+	size_t i;
+
+	if (2 * (x->len + 1) > x->cap) {
+		struct config_index old = *x;
+
+		x->cap = old.cap ? 2 * old.cap : 64;
+		x->v = xcalloc(x->cap, sizeof *x->v);
+		x->len = 0;
+		for (size_t k = 0; k < old.cap; k++)
+			if (old.v[k].feed1 != 0)
+				config_index_add(x, cfg, by_url, old.v[k].feed1 - 1);
+		free(old.v);
+	}
+	x->len++;
+	h = XXH3_64bits(key, strlen(key));
+	for (i = h & (x->cap - 1); x->v[i].feed1 != 0; i = (i + 1) & (x->cap - 1))
+		;
+	x->v[i].hash = h;
+	x->v[i].feed1 = feed + 1;
+}
+
 /* Start a section from its header line s (at the '['). */
 static void
 config_section_line(struct config_ctx *ctx, char *s)
@@ -539,12 +604,9 @@ config_section_line(struct config_ctx *ctx, char *s)
 		return;
 	}
 
-	for (i = 0; i < cfg->nfeeds; i++) {
-		if (strcmp(cfg->feeds[i].name, name) == 0) {
-			config_error(ctx, ctx->lineno, "duplicate feed '%s' (first at line %d)", name,
-			             cfg->feeds[i].line);
-			return;
-		}
+	if ((i = config_index_find(&ctx->names, cfg, 0, name)) != SIZE_MAX) {
+		config_error(ctx, ctx->lineno, "duplicate feed '%s' (first at line %d)", name, cfg->feeds[i].line);
+		return;
 	}
 	if (cfg->nfeeds == ctx->feeds_cap) {
 		ctx->feeds_cap = ctx->feeds_cap ? ctx->feeds_cap * 2 : 16;
@@ -556,6 +618,7 @@ config_section_line(struct config_ctx *ctx, char *s)
 	memset(&ctx->flines[ctx->cur], 0, sizeof ctx->flines[ctx->cur]);
 	cfg->feeds[ctx->cur].name = xstrdup(name);
 	cfg->feeds[ctx->cur].line = ctx->lineno;
+	config_index_add(&ctx->names, cfg, 0, ctx->cur);
 	strlist_init(&cfg->feeds[ctx->cur].topics);
 	ctx->sect = SECT_FEED;
 }
@@ -1194,6 +1257,7 @@ config_check_all(struct config_ctx *ctx)
 {
 	struct config *cfg = ctx->cfg;
 	const int *gl = ctx->global_lines;
+	struct config_index urls; /* the feeds checked so far, by url */
 	const struct config_key *kmin = config_key_find(SECT_GLOBAL, "min_interval");
 	const struct config_key *kmax = config_key_find(SECT_GLOBAL, "max_interval");
 	const struct config_key *kint = config_key_find(SECT_GLOBAL, "interval");
@@ -1239,6 +1303,7 @@ config_check_all(struct config_ctx *ctx)
 		             a, b);
 	}
 
+	memset(&urls, 0, sizeof urls);
 	tnames = xcalloc(cfg->ntopics + 1, sizeof *tnames);
 	for (size_t i = 0; i < cfg->ntopics; i++)
 		tnames[i] = cfg->topics[i].name;
@@ -1249,13 +1314,14 @@ config_check_all(struct config_ctx *ctx)
 
 		if (f->url == NULL && fl->url == 0)
 			config_error(ctx, f->line, "feed '%s' has no url", f->name);
-		for (size_t j = 0; f->url != NULL && j < i; j++) {
-			if (cfg->feeds[j].url != NULL && strcmp(cfg->feeds[j].url, f->url) == 0) {
-				config_error(ctx, fl->url,
-				             "feed '%s' has the same url as feed '%s' (line %d)", f->name,
-				             cfg->feeds[j].name, cfg->feeds[j].line);
-				break;
-			}
+		if (f->url != NULL) {
+			size_t j = config_index_find(&urls, cfg, 1, f->url);
+
+			if (j != SIZE_MAX)
+				config_error(ctx, fl->url, "feed '%s' has the same url as feed '%s' (line %d)",
+				             f->name, cfg->feeds[j].name, cfg->feeds[j].line);
+			else
+				config_index_add(&urls, cfg, 1, i);
 		}
 		if (f->interval != 0 && bounds_ok &&
 		    (f->interval < cfg->min_interval || f->interval > cfg->max_interval)) {
@@ -1295,6 +1361,7 @@ config_check_all(struct config_ctx *ctx)
 			             t->name);
 	}
 	free(tnames);
+	free(urls.v);
 }
 
 /* Order errors by line, then by when they were found. */
@@ -1364,6 +1431,7 @@ done:
 		free(ctx.errs[i].msg);
 	free(ctx.errs);
 	free(ctx.flines);
+	free(ctx.names.v);
 	free(ctx.raw);
 	free(ctx.key);
 	free(ctx.override);
