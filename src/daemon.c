@@ -430,8 +430,9 @@ daemon_main(const char *config_path, enum daemon_mode mode)
 	d.grouper = grouper_new(d.cfg);
 	daemon_apply_feeds(&d);
 	daemon_build_feeds(&d);
-	/* Outputs are rebuilt from the store before the first poll. */
-	if (publisher_render(d.pub, time(NULL)) < 0)
+	/* Outputs are rebuilt from the store before the first poll (--once
+	 * renders once, at the end, and would only write them twice). */
+	if (!d.once && publisher_render(d.pub, time(NULL)) < 0)
 		log_warn("could not publish the stored items at start-up");
 	d.commit = evtimer_new(d.base, daemon_commit_cb, &d);
 	store_set_lost_fn(d.st, daemon_store_lost, &d);
