@@ -50,8 +50,27 @@ static void daemon_once_pump(struct daemon *d);
 static void daemon_cleanup(struct daemon *d);
 static void daemon_log_errors(const struct strlist *errors);
 static void daemon_apply_feeds(struct daemon *d);
+static struct event_base *daemon_base_new(void);
 
 /* Print config errors to the log. */
+/* The one event base. With epoll, changes to a descriptor's events are
+ * collected and applied once per loop pass (a served request turns reading
+ * off and writing on and back; each was an epoll_ctl call). No descriptor
+ * here is dup()ed, which is the changelist's one caveat. */
+static struct event_base *
+daemon_base_new(void)
+{
+	struct event_config *ec = event_config_new();
+	struct event_base *base;
+
+	if (ec == NULL)
+		return NULL;
+	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	return base;
+}
+
 static void
 daemon_log_errors(const struct strlist *errors)
 {
@@ -408,7 +427,7 @@ daemon_main(const char *config_path, enum daemon_mode mode)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	d.rng = (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_sec;
 
-	d.base = event_base_new();
+	d.base = daemon_base_new();
 	if (d.base == NULL) {
 		log_err("cannot create the event loop");
 		goto done;

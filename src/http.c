@@ -16,7 +16,6 @@
 
 #include "buf.h"
 #include "config.h"
-#include "date.h"
 #include "guard.h"
 #include "httpreq.h"
 #include "log.h"
@@ -32,9 +31,11 @@ struct http_server {
 	struct guard *guard;
 	http_page_fn page_fn;
 	void *page_arg;
+	char cache_control[48]; /* from cfg->interval, made once per config */
 };
 
 static void http_request_cb(struct evhttp_request *req, void *arg);
+static void http_use_config(struct http_server *hs, const struct config *cfg);
 static void http_doc_release(const void *data, size_t len, void *arg);
 static void http_send_text(struct http_server *hs, struct evhttp_request *req, int code, const char *reason,
                            const char *text);
@@ -48,7 +49,7 @@ http_server_new(struct event_base *base, const struct config *cfg, struct publis
 {
 	struct http_server *hs = xcalloc(1, sizeof *hs);
 
-	hs->cfg = cfg;
+	http_use_config(hs, cfg);
 	hs->pub = pub;
 	hs->metrics = m;
 	hs->http = evhttp_new(base);
@@ -88,10 +89,19 @@ fail:
 void
 http_server_set_config(struct http_server *hs, const struct config *cfg)
 {
-	hs->cfg = cfg;
+	http_use_config(hs, cfg);
 	guard_set_config(hs->guard, cfg);
 	evhttp_set_timeout(hs->http, (int)cfg->http_keepalive_timeout);
 	evhttp_set_max_headers_size(hs->http, (ev_ssize_t)cfg->http_max_header);
+}
+
+/* Take cfg and what each reply derives from it. */
+static void
+http_use_config(struct http_server *hs, const struct config *cfg)
+{
+	hs->cfg = cfg;
+	snprintf(hs->cache_control, sizeof hs->cache_control, "public, max-age=%ld",
+	         cfg->interval < 300 ? cfg->interval : 300L);
 }
 
 /* Register the provider of per-request pages. */
@@ -172,7 +182,6 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	struct document *doc = NULL;
 	const char *inm, *ims;
-	char date[64], cc[64];
 	struct evbuffer *body = NULL;
 	int gz;
 
@@ -211,11 +220,9 @@ http_request_cb(struct evhttp_request *req, void *arg)
 		http_send_text(hs, req, 404, "Not Found", "404 not found\n");
 		return;
 	}
-	date_format_http(doc->mtime, date, sizeof date);
-	snprintf(cc, sizeof cc, "public, max-age=%ld", hs->cfg->interval < 300 ? hs->cfg->interval : 300L);
 	evhttp_add_header(out, "ETag", doc->etag);
-	evhttp_add_header(out, "Last-Modified", date);
-	evhttp_add_header(out, "Cache-Control", cc);
+	evhttp_add_header(out, "Last-Modified", doc->lastmod);
+	evhttp_add_header(out, "Cache-Control", hs->cache_control);
 	evhttp_add_header(out, "Vary", "Accept-Encoding");
 	inm = evhttp_find_header(in, "If-None-Match");
 	ims = evhttp_find_header(in, "If-Modified-Since");

@@ -29,6 +29,7 @@
 #include "atom.h"
 #include "buf.h"
 #include "config.h"
+#include "date.h"
 #include "jsonfeed.h"
 #include "log.h"
 #include "metrics.h"
@@ -521,6 +522,7 @@ document_new(const char *path, const char *type, struct buf *body, time_t now)
 	snprintf(doc->etag, sizeof doc->etag, "\"%016llx%016llx\"", (unsigned long long)h.high64,
 	         (unsigned long long)h.low64);
 	doc->mtime = now;
+	date_format_http(now, doc->lastmod, sizeof doc->lastmod);
 	doc->refs = 1;
 	if (gzip_bytes(doc->body, doc->len, &doc->gz, &doc->gzlen) < 0) {
 		document_unref(doc);

@@ -24,6 +24,7 @@ struct document {
 	size_t gzlen;
 	char etag[40];       /* strong: "\"<hex>\"" */
 	time_t mtime;        /* when its bytes last changed */
+	char lastmod[32];    /* mtime as an HTTP date, for Last-Modified */
 	int written;         /* in output_dir (or no output_dir) */
 	int refs;
 };
