@@ -1,5 +1,8 @@
 /* main.c: the command line. Everything else lives in the library. */
 #include <getopt.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +137,13 @@ main(int argc, char **argv)
 		return 1;
 	}
 	xmlInitParser();
+#ifdef M_MMAP_THRESHOLD
+	/* Blocks of 128 KiB and more (the story index's tables, big feed
+	 * bodies) get their own mappings and go back to the system when freed.
+	 * glibc would otherwise raise this threshold after the first such
+	 * free, and a grown table's old copy would stay in the heap as a hole. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
 	rc = daemon_main(path, once ? DAEMON_ONCE : DAEMON_RUN);
 	xmlCleanupParser();
 	curl_global_cleanup();

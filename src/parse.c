@@ -87,8 +87,9 @@
 #define PARSE_MAX_URL 8192
 /* Bytes held back to read the XML declaration before choosing an encoding. */
 #define PARSE_SNIFF_MAX 1024
-/* Bytes handed to libxml2 per call. */
-#define PARSE_CHUNK (64 * 1024)
+/* Bytes handed to libxml2 per call: small, because every feed being
+ * fetched holds a parser whose buffers grow to this size. */
+#define PARSE_CHUNK (16 * 1024)
 /* The decoded document is kept for a recovering pass up to this size;
  * a larger document that is not well-formed is not recovered. */
 #define PARSE_MAX_RECOVER (16 * 1024 * 1024)

@@ -49,7 +49,12 @@ struct story_band {
 	uint32_t slot;
 };
 
-/* A multimap band key -> item slots, same probing as story_map. */
+/* A multimap band key -> item slots: linear probing with backward-shift
+ * deletion like story_map, but any capacity: a key's home cell is
+ * key * cap / 2^32 (the keys are hashes), so the table can be kept between
+ * 5/8 and 4/5 full instead of between 1/4 and 1/2. It is the index's
+ * largest table (about 20 cells per item). */
+#define STORY_BANDS_MIN 1024
 struct story_bands {
 	struct story_band *v;
 	size_t cap;
@@ -287,7 +292,30 @@ story_map_shrink(struct story_map *m)
 		story_map_resize(m, cap);
 }
 
-/* An empty band multimap of cap cells (a power of two). */
+/* A band key's home cell, and the cell after i. */
+static inline size_t
+story_bands_home(const struct story_bands *b, uint32_t key)
+{
+	return (size_t)(((uint64_t)key * b->cap) >> 32);
+}
+
+static inline size_t
+story_bands_next(const struct story_bands *b, size_t i)
+{
+	return i + 1 == b->cap ? 0 : i + 1;
+}
+
+/* The capacity for len cells: 1/0.7 of it, so that the table is 70 % full
+ * after a resize and grows at 80 %. */
+static size_t
+story_bands_cap_for(size_t len)
+{
+	size_t cap = len + len * 3 / 7 + 1;
+
+	return cap < STORY_BANDS_MIN ? STORY_BANDS_MIN : cap;
+}
+
+/* An empty band multimap of cap cells. */
 static void
 story_bands_init(struct story_bands *b, size_t cap)
 {
@@ -303,16 +331,14 @@ static void
 story_bands_resize(struct story_bands *b, size_t cap)
 {
 	struct story_bands old = *b;
-	size_t mask;
 
 	story_bands_init(b, cap);
-	mask = cap - 1;
 	for (size_t i = 0; i < old.cap; i++) {
 		size_t j;
 
 		if (old.v[i].slot == STORY_NONE)
 			continue;
-		for (j = old.v[i].key & mask; b->v[j].slot != STORY_NONE; j = (j + 1) & mask)
+		for (j = story_bands_home(b, old.v[i].key); b->v[j].slot != STORY_NONE; j = story_bands_next(b, j))
 			;
 		b->v[j] = old.v[i];
 		b->len++;
@@ -326,12 +352,11 @@ static void
 story_bands_add(struct story_index *si, uint32_t key, uint32_t slot)
 {
 	struct story_bands *b = &si->bands;
-	size_t mask, i, oldest = SIZE_MAX, n = 0;
+	size_t i, oldest = SIZE_MAX, n = 0;
 
-	if ((b->len + 1) * 2 > b->cap)
-		story_bands_resize(b, b->cap * 2);
-	mask = b->cap - 1;
-	for (i = key & mask; b->v[i].slot != STORY_NONE; i = (i + 1) & mask) {
+	if ((b->len + 1) * 5 > b->cap * 4)
+		story_bands_resize(b, story_bands_cap_for(b->len + 1));
+	for (i = story_bands_home(b, key); b->v[i].slot != STORY_NONE; i = story_bands_next(b, i)) {
 		if (b->v[i].key != key)
 			continue;
 		n++;
@@ -351,16 +376,16 @@ story_bands_add(struct story_index *si, uint32_t key, uint32_t slot)
 static void
 story_bands_del(struct story_bands *b, uint32_t key, uint32_t slot)
 {
-	size_t mask = b->cap - 1, i, j, home;
+	size_t i, j, home;
 
-	for (i = key & mask;; i = (i + 1) & mask) {
+	for (i = story_bands_home(b, key);; i = story_bands_next(b, i)) {
 		if (b->v[i].slot == STORY_NONE)
 			return;
 		if (b->v[i].key == key && b->v[i].slot == slot)
 			break;
 	}
-	for (j = (i + 1) & mask; b->v[j].slot != STORY_NONE; j = (j + 1) & mask) {
-		home = b->v[j].key & mask;
+	for (j = story_bands_next(b, i); b->v[j].slot != STORY_NONE; j = story_bands_next(b, j)) {
+		home = story_bands_home(b, b->v[j].key);
 		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
 			b->v[i] = b->v[j];
 			i = j;
@@ -806,7 +831,7 @@ story_index_new(double threshold, long window_seconds)
 	story_map_init(&si->ids, 64);
 	story_map_init(&si->story_ids, 64);
 	story_map_init(&si->df, 64);
-	story_bands_init(&si->bands, 1024);
+	story_bands_init(&si->bands, STORY_BANDS_MIN);
 	si->cand_cap = (size_t)STORY_BANDS * STORY_BUCKET_MAX;
 	si->cand = xreallocarray(NULL, si->cand_cap, sizeof *si->cand);
 	return si;
@@ -841,7 +866,7 @@ story_index_add(struct story_index *si, uint64_t id, const char *feed, const cha
 	uint64_t tok[STORY_TOKENS_MAX], feed_hash;
 	double w[STORY_TOKENS_MAX], best_score = 0;
 	uint32_t keys[STORY_BANDS], slot, best = STORY_NONE, st;
-	size_t ntok = 0, nkeys, ncand = 0, mask;
+	size_t ntok = 0, nkeys, ncand = 0;
 	struct story_item *it;
 
 	slot = story_map_get(&si->ids, id);
@@ -869,9 +894,9 @@ story_index_add(struct story_index *si, uint64_t id, const char *feed, const cha
 			si->items[i].mark = 0;
 		si->mark = 1;
 	}
-	mask = si->bands.cap - 1;
 	for (size_t k = 0; k < nkeys; k++) {
-		for (size_t i = keys[k] & mask; si->bands.v[i].slot != STORY_NONE; i = (i + 1) & mask) {
+		for (size_t i = story_bands_home(&si->bands, keys[k]); si->bands.v[i].slot != STORY_NONE;
+		     i = story_bands_next(&si->bands, i)) {
 			uint32_t c = si->bands.v[i].slot;
 
 			if (si->bands.v[i].key != keys[k] || si->items[c].mark == si->mark)
@@ -932,17 +957,14 @@ story_index_add(struct story_index *si, uint64_t id, const char *feed, const cha
 void
 story_index_expire(struct story_index *si, time_t before)
 {
-	size_t cap;
-
 	while (si->heap_len > 0 && si->items[si->heap[0]].when < before)
 		story_item_remove(si, story_heap_pop(si));
 	story_map_shrink(&si->ids);
 	story_map_shrink(&si->story_ids);
 	story_map_shrink(&si->df);
-	for (cap = si->bands.cap; cap > 1024 && si->bands.len * 8 < cap; cap /= 2)
-		;
-	if (cap != si->bands.cap)
-		story_bands_resize(&si->bands, cap);
+	/* Below 3/8 full, back to 70 %. */
+	if (si->bands.cap > STORY_BANDS_MIN && si->bands.len * 8 < si->bands.cap * 3)
+		story_bands_resize(&si->bands, story_bands_cap_for(si->bands.len));
 }
 
 /* The story of an indexed item. */

@@ -357,6 +357,38 @@ test_many_feeds(void **state)
 	story_index_free(si);
 }
 
+/* The band table grows and, after an expiry, shrinks with thousands of
+ * items filed and removed; what is still indexed is still found, and what
+ * expired is not. */
+static void
+test_expire_many(void **state)
+{
+	struct story_index *si = new_index();
+	char title[128];
+	const uint64_t n = 3000, cut = 2000;
+
+	(void)state;
+	for (uint64_t i = 0; i < n; i++) {
+		snprintf(title, sizeof title, "Zq%04u and Xr%04u sign pact in Vk%04u", (unsigned)i, (unsigned)i,
+		         (unsigned)i);
+		assert_int_equal(story_index_add(si, 1 + i, "first", title, NULL, T0 + (long)i), 1 + i);
+	}
+	story_index_expire(si, T0 + (long)cut);
+	assert_int_equal(story_index_count(si), n - cut);
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t want = i < cut ? 100000 + i : 1 + i;
+
+		snprintf(title, sizeof title, "Zq%04u and Xr%04u sign pact in Vk%04u", (unsigned)i, (unsigned)i,
+		         (unsigned)i);
+		if (story_index_add(si, 100000 + i, "second", title, NULL, T0 + (long)n) != want)
+			fail_msg("item %u: expected story %llu after the expiry", (unsigned)i,
+			         (unsigned long long)want);
+	}
+	story_index_expire(si, T0 + (long)n + 1);
+	assert_int_equal(story_index_count(si), 0);
+	story_index_free(si);
+}
+
 /* The same input gives the same stories and scores. */
 static void
 test_determinism(void **state)
@@ -388,6 +420,7 @@ main(void)
 	    cmocka_unit_test(test_duplicate_and_unknown),
 	    cmocka_unit_test(test_summary_fallback),
 	    cmocka_unit_test(test_many_feeds),
+	    cmocka_unit_test(test_expire_many),
 	    cmocka_unit_test(test_determinism),
 	};
 
