@@ -9,8 +9,8 @@
  * With worker threads (workers.h), parsing, normalizing and the topic
  * match run on the feed's lane: the body moves there in POLL_CHUNK pieces,
  * and from the first chunk until the lane's end task hands the feed back
- * (poll_parsed, on the loop thread) the parser, items, clamped and matches
- * belong to the lane; the loop thread touches none of them. The store, the grouper
+ * (poll_parsed, on the loop thread) the parser, items, clamped, matches and
+ * keys belong to the lane; the loop thread touches none of them. The store, the grouper
  * and everything else stay on the loop thread. */
 #include "poll.h"
 
@@ -53,6 +53,7 @@ struct poll_feed {
 	struct item **items;  /* collected during a transfer */
 	unsigned char *clamped; /* items[i] was dated in the future */
 	struct grouper_match **matches; /* items[i]'s topics, decided on the lane */
+	struct store_keys *keys; /* items[i]'s store keys, made on the lane */
 	size_t nitems;
 	size_t items_cap;
 	struct buf chunk;     /* body not yet handed to the worker */
@@ -173,9 +174,6 @@ poll_feed_free(struct poll_feed *pf)
 	if (pf->timer != NULL)
 		event_free(pf->timer);
 	poll_discard(pf);
-	free(pf->items);
-	free(pf->clamped);
-	free(pf->matches);
 	buf_free(&pf->chunk);
 	free(pf->health.last_error);
 	free(pf->health.warning);
@@ -236,7 +234,18 @@ poll_discard(struct poll_feed *pf)
 		item_free(pf->items[i]);
 		free(pf->matches[i]);
 	}
+	/* Between polls a feed keeps nothing of its items (thousands of
+	 * feeds wait between polls at any time). */
+	free(pf->items);
+	free(pf->clamped);
+	free(pf->matches);
+	free(pf->keys);
+	pf->items = NULL;
+	pf->clamped = NULL;
+	pf->matches = NULL;
+	pf->keys = NULL;
 	pf->nitems = 0;
+	pf->items_cap = 0;
 	buf_free(&pf->chunk);
 	poll_result_free(pf->res);
 	pf->res = NULL;
@@ -436,11 +445,14 @@ poll_on_item(void *arg, struct item *it)
 		pf->items = xreallocarray(pf->items, pf->items_cap, sizeof *pf->items);
 		pf->clamped = xreallocarray(pf->clamped, pf->items_cap, sizeof *pf->clamped);
 		pf->matches = xreallocarray(pf->matches, pf->items_cap, sizeof *pf->matches);
+		pf->keys = xreallocarray(pf->keys, pf->items_cap, sizeof *pf->keys);
 	}
 	pf->clamped[pf->nitems] = (unsigned char)clamped;
 	/* On a lane, the topics too: the grouper cannot change under it (a
-	 * reload drains the lanes first). */
+	 * reload drains the lanes first). And the store's keys, which depend
+	 * on nothing else. */
 	pf->matches[pf->nitems] = pf->d->workers != NULL ? grouper_match(pf->d->grouper, pf->name, it) : NULL;
+	store_item_keys(it, pf->name, &pf->keys[pf->nitems]);
 	pf->items[pf->nitems++] = it;
 }
 
@@ -490,7 +502,7 @@ poll_store_items(struct poll_feed *pf, const struct fetch_result *res, int parse
 	for (size_t i = 0; i < pf->nitems; i++) {
 		const struct item *it = pf->items[i];
 
-		if (store_offer(st, pf->name, it, now, &o) < 0)
+		if (store_offer(st, pf->name, it, &pf->keys[i], now, &o) < 0)
 			goto fail;
 		if (o != STORE_NEW && o != STORE_UPDATE)
 			continue;

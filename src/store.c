@@ -143,6 +143,7 @@ struct store {
 	size_t units;            /* units released into the open batch */
 	struct strlist unit_names; /* their names, for lost_fn */
 	const char *unit_name;   /* of the open unit */
+	int unit_feed_row;       /* unit_name's feeds row is ensured in the unit */
 	void (*lost_fn)(void *arg, const char *name);
 	void *lost_arg;
 };
@@ -1131,33 +1132,52 @@ store_decide(const struct store_row *row, const char *feed, const struct item *i
 	return strcmp(row->feed, feed) == 0 ? STORE_UPDATE : STORE_STALE;
 }
 
+/* The keys of an item. */
+void
+store_item_keys(const struct item *it, const char *feed, struct store_keys *k)
+{
+	item_identity_hash(it, feed, &k->ident);
+	item_content_hash(it, &k->content);
+	k->has_link = store_link_hash(it->link, &k->link);
+}
+
 /* Offer one item; see the top of the file for the decision. */
 int
-store_offer(struct store *st, const char *feed, const struct item *it, time_t now, enum store_outcome *out)
+store_offer(struct store *st, const char *feed, const struct item *it, const struct store_keys *keys,
+            time_t now, enum store_outcome *out)
 {
-	struct item_hash ident, content, link_hash;
+	struct store_keys made;
+	struct item_hash ident, content;
 	const struct item_hash *lh;
 	struct store_row row;
 	enum store_outcome o = STORE_NEW;
 	sqlite3_stmt *stmt;
 	size_t idlen;
-	int found, rc, ret = -1, in_savepoint = 0;
+	int found, rc, ret = -1, in_savepoint = 0, feed_row = 0;
 
 	memset(&row, 0, sizeof row);
 	st->last_item = 0;
-	item_identity_hash(it, feed, &ident);
-	item_content_hash(it, &content);
-	lh = store_link_hash(it->link, &link_hash) ? &link_hash : NULL;
+	if (keys == NULL) {
+		store_item_keys(it, feed, &made);
+		keys = &made;
+	}
+	ident = keys->ident;
+	content = keys->content;
+	lh = keys->has_link ? &keys->link : NULL;
 
 	if (store_run(st, ST_SAVEPOINT, "savepoint") != 0)
 		goto done;
 	in_savepoint = 1;
-	stmt = st->stmt[ST_FEED_ENSURE];
-	store_bind_text(stmt, 1, feed);
-	rc = store_step(st, stmt, "add feed");
-	store_done(stmt);
-	if (rc < 0)
-		goto done;
+	/* The feeds row, once per unit of the feed's own items. */
+	feed_row = st->in_unit && st->unit_name != NULL && strcmp(st->unit_name, feed) == 0;
+	if (!feed_row || !st->unit_feed_row) {
+		stmt = st->stmt[ST_FEED_ENSURE];
+		store_bind_text(stmt, 1, feed);
+		rc = store_step(st, stmt, "add feed");
+		store_done(stmt);
+		if (rc < 0)
+			goto done;
+	}
 
 	if ((found = store_find_identity(st, &ident, &row)) < 0)
 		goto done;
@@ -1189,6 +1209,8 @@ store_offer(struct store *st, const char *feed, const struct item *it, time_t no
 	if (store_run(st, ST_RELEASE, "release savepoint") != 0)
 		goto done;
 	in_savepoint = 0;
+	if (feed_row)
+		st->unit_feed_row = 1;
 	st->counts[o]++;
 	st->last_item = row.id;
 	*out = o;
@@ -1303,6 +1325,7 @@ store_begin_named(struct store *st, const char *name)
 	}
 	st->in_unit = 1;
 	st->unit_name = name;
+	st->unit_feed_row = 0;
 	return 0;
 }
 
@@ -1328,6 +1351,7 @@ store_commit(struct store *st)
 		return -1;
 	if (store_run(st, ST_UNIT_RELEASE, "release savepoint") == 0) {
 		st->in_unit = 0;
+		st->unit_feed_row = 0;
 		st->units++;
 		if (st->unit_name != NULL)
 			strlist_add(&st->unit_names, st->unit_name);
@@ -1352,6 +1376,7 @@ store_rollback(struct store *st)
 		return;
 	st->in_unit = 0;
 	st->unit_name = NULL;
+	st->unit_feed_row = 0;
 	if (sqlite3_get_autocommit(st->db)) {
 		store_batch_lost(st);
 		return;

@@ -83,10 +83,21 @@ int store_feed_save_health(struct store *st, const char *feed, const struct stor
  * -1 on a database error. */
 int store_feed_load_health(struct store *st, const char *feed, struct store_health *h, char **error_out);
 
+/* The hashes an item is looked up and stored by: pure functions of the
+ * item and the feed's name, so they can be made off the store's thread. */
+struct store_keys {
+	struct item_hash ident;   /* item_identity_hash */
+	struct item_hash content; /* item_content_hash */
+	struct item_hash link;    /* of the canonical link, when has_link */
+	int has_link;
+};
+void store_item_keys(const struct item *it, const char *feed, struct store_keys *k);
+
 /* Offer one item from feed at time now; *out says what the store decided.
- * Returns 0, or -1 on a database error (logged). */
-int store_offer(struct store *st, const char *feed, const struct item *it, time_t now,
-                enum store_outcome *out);
+ * keys: store_item_keys(it, feed), or NULL to make them here. Returns 0, or
+ * -1 on a database error (logged). */
+int store_offer(struct store *st, const char *feed, const struct item *it, const struct store_keys *keys,
+                time_t now, enum store_outcome *out);
 /* Decisions counted since open, by outcome. */
 uint64_t store_count(const struct store *st, enum store_outcome o);
 /* The item the last store_offer decided about (its key), or 0 when that

@@ -188,7 +188,7 @@ load_feed(struct bench *b, int feed, long long first, int n, time_t now, int top
 		long long serial = first + i;
 		struct item *it = make_item(b, feed, serial, now - (time_t)(rnd(b) % 3600));
 
-		if (store_offer(b->st, name, it, now, &o) != 0)
+		if (store_offer(b->st, name, it, NULL, now, &o) != 0)
 			die("offer failed");
 		if (topics && serial % 3 == 0) {
 			char topic[16];

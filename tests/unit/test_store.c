@@ -80,7 +80,7 @@ offer(struct store *st, const char *feed, const struct item *it, time_t now)
 {
 	enum store_outcome o = STORE_OUTCOMES;
 
-	assert_int_equal(store_offer(st, feed, it, now, &o), 0);
+	assert_int_equal(store_offer(st, feed, it, NULL, now, &o), 0);
 	return o;
 }
 
