@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <libxml/parser.h>
+#include <libxml/xmlreader.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -574,21 +575,30 @@ done:
 	return rc;
 }
 
-/* An XML document about to be published must be well-formed UTF-8. */
+/* An XML document about to be published must be well-formed UTF-8. Read
+ * as a stream: the check holds no tree (feeds.opml of 10,000 feeds would
+ * otherwise be a 12 MB DOM for a moment at every render). */
 static int
 check_xml(const struct buf *b, char **why)
 {
-	xmlDocPtr doc;
+	xmlTextReaderPtr r;
+	int rc;
 
-	doc = xmlReadMemory(b->data, (int)b->len, NULL, "utf-8",
-	                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (doc == NULL) {
-		const xmlError *e = xmlGetLastError();
-		*why = xstrdup(e && e->message ? e->message : "not well-formed");
+	r = xmlReaderForMemory(b->data, (int)b->len, NULL, "utf-8",
+	                       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (r == NULL) {
+		*why = xstrdup("cannot create an XML reader");
 		return -1;
 	}
-	xmlFreeDoc(doc);
-	return 0;
+	xmlResetLastError();
+	while ((rc = xmlTextReaderRead(r)) == 1)
+		;
+	if (rc < 0) {
+		const xmlError *e = xmlGetLastError();
+		*why = xstrdup(e && e->message ? e->message : "not well-formed");
+	}
+	xmlFreeTextReader(r);
+	return rc < 0 ? -1 : 0;
 }
 
 /* A JSON document about to be published must parse. */
