@@ -4,6 +4,7 @@
  * document is released when libevent is done with it. */
 #include "http.h"
 
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -13,8 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "buf.h"
+#include "build.h"
 #include "config.h"
 #include "guard.h"
 #include "httpreq.h"
@@ -22,6 +26,9 @@
 #include "metrics.h"
 #include "publish.h"
 #include "xalloc.h"
+
+/* Bodies from this size on are sent with sendfile (see http_doc_segment). */
+#define HTTP_SENDFILE_MIN (64 * 1024)
 
 struct http_server {
 	struct evhttp *http;
@@ -35,6 +42,7 @@ struct http_server {
 };
 
 static void http_request_cb(struct evhttp_request *req, void *arg);
+static struct evbuffer_file_segment *http_doc_segment(struct document *doc, int gz);
 static void http_use_config(struct http_server *hs, const struct config *cfg);
 static void http_doc_release(const void *data, size_t len, void *arg);
 static void http_send_text(struct http_server *hs, struct evhttp_request *req, int code, const char *reason,
@@ -156,6 +164,50 @@ http_reply(struct http_server *hs, struct evhttp_request *req, int code, const c
 	evhttp_send_reply(req, code, reason, body);
 }
 
+/* The document's bytes (gz: its gzip) in a memory file, as a segment that
+ * replies send with sendfile: the kernel then hands every client the same
+ * pages instead of copying the bytes in for each reply (a 110 KB feed at
+ * 30,000 replies a second is over 3 GB/s of copying). NULL, and replies
+ * send from memory, where memory files are unavailable. */
+static struct evbuffer_file_segment *
+http_doc_segment(struct document *doc, int gz)
+{
+#ifdef HAVE_MEMFD_CREATE
+	const unsigned char *data = gz ? doc->gz : doc->body;
+	size_t len = gz ? doc->gzlen : doc->len, off = 0;
+	int fd;
+
+	/* A small body costs less to copy than a second system call. */
+	if (doc->serve[gz] != NULL || (doc->serve_failed & (1 << gz)) || len < HTTP_SENDFILE_MIN)
+		return doc->serve[gz];
+	fd = memfd_create("feedmux-doc", MFD_CLOEXEC);
+	if (fd < 0)
+		goto fail;
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail_fd;
+		off += (size_t)n;
+	}
+	doc->serve[gz] = evbuffer_file_segment_new(fd, 0, (ev_off_t)len, EVBUF_FS_CLOSE_ON_FREE);
+	if (doc->serve[gz] != NULL)
+		return doc->serve[gz];
+fail_fd:
+	close(fd);
+fail:
+	log_debug("http: %s: serving from memory (no memory file: %s)", doc->path, strerror(errno));
+	doc->serve_failed |= 1 << gz;
+	return NULL;
+#else
+	(void)doc;
+	(void)gz;
+	return NULL;
+#endif
+}
+
 /* A short text/plain response. */
 static void
 http_send_text(struct http_server *hs, struct evhttp_request *req, int code, const char *reason, const char *text)
@@ -183,6 +235,7 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	struct document *doc = NULL;
 	const char *inm, *ims;
 	struct evbuffer *body = NULL;
+	struct evbuffer_file_segment *seg;
 	int gz;
 
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
@@ -243,7 +296,16 @@ http_request_cb(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, 500, NULL);
 		return;
 	}
-	evbuffer_add_reference(body, gz ? doc->gz : doc->body, gz ? doc->gzlen : doc->len, http_doc_release, doc);
+	seg = http_doc_segment(doc, gz);
+	if (seg != NULL) {
+		/* Keeps the segment a sendfile one on its way to the socket. */
+		evbuffer_set_flags(body, EVBUFFER_FLAG_DRAINS_TO_FD);
+	}
+	if (seg != NULL && evbuffer_add_file_segment(body, seg, 0, (ev_off_t)(gz ? doc->gzlen : doc->len)) == 0)
+		document_unref(doc);
+	else
+		evbuffer_add_reference(body, gz ? doc->gz : doc->body, gz ? doc->gzlen : doc->len, http_doc_release,
+		                       doc);
 	http_reply(hs, req, 200, "OK", body);
 	evbuffer_free(body);
 }

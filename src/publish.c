@@ -13,6 +13,7 @@
 #include "publish.h"
 
 #include <errno.h>
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -538,6 +539,10 @@ document_unref(struct document *doc)
 {
 	if (doc == NULL || --doc->refs > 0)
 		return;
+	/* Replies still being sent hold their own references. */
+	for (int i = 0; i < 2; i++)
+		if (doc->serve[i] != NULL)
+			evbuffer_file_segment_free(doc->serve[i]);
 	free(doc->path);
 	free(doc->body);
 	free(doc->gz);

@@ -27,6 +27,10 @@ struct document {
 	char lastmod[32];    /* mtime as an HTTP date, for Last-Modified */
 	int written;         /* in output_dir (or no output_dir) */
 	int refs;
+	/* body [0] and gz [1] in memory files, for sendfile; made by http.c
+	 * on first use, freed with the document (serve_failed bit i: cannot). */
+	struct evbuffer_file_segment *serve[2];
+	int serve_failed;
 };
 
 struct publisher;
