@@ -1414,6 +1414,11 @@ config_load(const char *path, struct strlist *errors)
 	if (ctx.global_lines[config_key_find(SECT_GLOBAL, "listen") - config_keys] == 0)
 		strlist_add(&cfg->listen, "127.0.0.1:8080");
 	config_check_all(&ctx);
+	/* The name index outlives the load: reloads and the daemon look feeds
+	 * up by name. */
+	cfg->feed_index = xmalloc(sizeof *cfg->feed_index);
+	*cfg->feed_index = ctx.names;
+	memset(&ctx.names, 0, sizeof ctx.names);
 
 done:
 	if (ctx.nerrs > 0) {
@@ -1447,6 +1452,9 @@ config_free(struct config *cfg)
 {
 	if (cfg == NULL)
 		return;
+	if (cfg->feed_index != NULL)
+		free(cfg->feed_index->v);
+	free(cfg->feed_index);
 	free(cfg->path);
 	free(cfg->title);
 	free(cfg->subtitle);
@@ -1475,14 +1483,26 @@ config_free(struct config *cfg)
 	free(cfg);
 }
 
+/* The position of the feed called name, or SIZE_MAX: by the name index of
+ * a loaded config, else (a config built by hand) by looking at each. */
+size_t
+config_feed_pos(const struct config *cfg, const char *name)
+{
+	if (cfg->feed_index != NULL)
+		return config_index_find(cfg->feed_index, cfg, 0, name);
+	for (size_t i = 0; i < cfg->nfeeds; i++)
+		if (strcmp(cfg->feeds[i].name, name) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
 /* The feed called name, or NULL. */
 const struct config_feed *
 config_find_feed(const struct config *cfg, const char *name)
 {
-	for (size_t i = 0; i < cfg->nfeeds; i++)
-		if (strcmp(cfg->feeds[i].name, name) == 0)
-			return &cfg->feeds[i];
-	return NULL;
+	size_t i = config_feed_pos(cfg, name);
+
+	return i == SIZE_MAX ? NULL : &cfg->feeds[i];
 }
 
 /* The topic called name, or NULL. */

@@ -8,6 +8,8 @@
 
 #include "strlist.h"
 
+struct config_index;
+
 struct config_topic {
 	char *name;
 	char *title;          /* default: name */
@@ -70,6 +72,7 @@ struct config {
 	size_t ntopics;
 	struct config_feed *feeds;
 	size_t nfeeds;
+	struct config_index *feed_index; /* private: feeds by name (config.c) */
 };
 
 /* Read and validate path. Returns the config, or NULL when there were
@@ -78,6 +81,8 @@ struct config {
 struct config *config_load(const char *path, struct strlist *errors);
 void config_free(struct config *cfg);
 const struct config_feed *config_find_feed(const struct config *cfg, const char *name);
+/* The position of the feed called name in cfg->feeds, or SIZE_MAX. */
+size_t config_feed_pos(const struct config *cfg, const char *name);
 const struct config_topic *config_find_topic(const struct config *cfg, const char *name);
 
 /* Parse "30m", "2h", "45s", "14d", "90" (seconds). -1 on error. */

@@ -161,9 +161,11 @@ daemon_store_lost(void *arg, const char *name)
 {
 	struct daemon *d = arg;
 
-	for (size_t i = 0; i < d->nfeeds; i++)
-		if (strcmp(poll_feed_name(d->feeds[i]), name) == 0)
-			poll_feed_store_lost(d->feeds[i]);
+	size_t i = config_feed_pos(d->cfg, name);
+
+	/* d->feeds[i] polls d->cfg->feeds[i]. */
+	if (i < d->nfeeds && strcmp(poll_feed_name(d->feeds[i]), name) == 0)
+		poll_feed_store_lost(d->feeds[i]);
 }
 
 /* Whether a kept feed's settings changed in a reload. */
@@ -226,17 +228,17 @@ daemon_reload(struct daemon *d)
 	d->reload_error = NULL;
 	d->metrics.reloads++;
 	feeds = xcalloc(cfg->nfeeds ? cfg->nfeeds : 1, sizeof *feeds);
+	/* Kept feeds by name through the old config's index: d->feeds[j]
+	 * polls d->cfg->feeds[j]. */
 	for (size_t i = 0; i < cfg->nfeeds; i++) {
-		for (size_t j = 0; j < d->nfeeds; j++) {
-			if (d->feeds[j] != NULL && strcmp(poll_feed_name(d->feeds[j]), cfg->feeds[i].name) == 0) {
-				const struct config_feed *old = config_find_feed(d->cfg, cfg->feeds[i].name);
-				if (old != NULL && feed_changed(old, &cfg->feeds[i]))
-					changed++;
-				feeds[i] = d->feeds[j];
-				d->feeds[j] = NULL;
-				poll_feed_set_config(feeds[i], &cfg->feeds[i]);
-				break;
-			}
+		size_t j = config_feed_pos(d->cfg, cfg->feeds[i].name);
+
+		if (j < d->nfeeds && d->feeds[j] != NULL && strcmp(poll_feed_name(d->feeds[j]), cfg->feeds[i].name) == 0) {
+			if (feed_changed(&d->cfg->feeds[j], &cfg->feeds[i]))
+				changed++;
+			feeds[i] = d->feeds[j];
+			d->feeds[j] = NULL;
+			poll_feed_set_config(feeds[i], &cfg->feeds[i]);
 		}
 		if (feeds[i] == NULL) {
 			feeds[i] = poll_feed_new(d, &cfg->feeds[i]);

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "buf.h"
 #include "config.h"
 #include "story.h"
 #include "strlist.h"
@@ -105,6 +106,43 @@ load_ok(struct fixture *fx, const char *text)
 	assert_non_null(cfg);
 	strlist_free(&errors);
 	return cfg;
+}
+
+/* Feeds are found by name in a loaded config (through its index) and in
+ * one built by hand, at their positions. */
+static void
+test_feed_pos(void **state)
+{
+	struct buf text;
+	struct config *cfg, hand;
+	struct config_feed two[2];
+	char name[32];
+
+	buf_init(&text);
+	buf_puts(&text, "[feedmux]\nlisten =\n");
+	for (int i = 0; i < 500; i++)
+		buf_printf(&text, "[feed f%03d]\nurl = http://example.org/%d.xml\n", i, i);
+	cfg = load_ok(fx_of(state), text.data);
+	assert_int_equal(cfg->nfeeds, 500);
+	for (int i = 0; i < 500; i++) {
+		snprintf(name, sizeof name, "f%03d", i);
+		if (config_feed_pos(cfg, name) != (size_t)i)
+			fail_msg("feed %s: position %zu, expected %d", name, config_feed_pos(cfg, name), i);
+		assert_ptr_equal(config_find_feed(cfg, name), &cfg->feeds[i]);
+	}
+	assert_int_equal(config_feed_pos(cfg, "f500"), SIZE_MAX);
+	assert_null(config_find_feed(cfg, "F000"));
+	config_free(cfg);
+	buf_free(&text);
+
+	memset(&hand, 0, sizeof hand);
+	memset(two, 0, sizeof two);
+	two[0].name = "alpha";
+	two[1].name = "beta";
+	hand.feeds = two;
+	hand.nfeeds = 2;
+	assert_int_equal(config_feed_pos(&hand, "beta"), 1);
+	assert_int_equal(config_feed_pos(&hand, "gamma"), SIZE_MAX);
 }
 
 /* Load text, which must fail with exactly the errors in want ("LINE:
@@ -922,6 +960,7 @@ main(void)
 	    cmocka_unit_test(test_all_keys),
 	    cmocka_unit_test(test_bools),
 	    cmocka_unit_test(test_lists),
+	    cmocka_unit_test(test_feed_pos),
 	    cmocka_unit_test(test_relative_paths),
 	    cmocka_unit_test(test_syntax),
 	    cmocka_unit_test(test_open_errors),
