@@ -1,7 +1,9 @@
 /* http.c: one generic evhttp callback routes by exact path to a prepared
  * document; nothing is read from disk, so no path can reach outside the
- * documents. Bodies are sent by reference (evbuffer_add_reference) and the
- * document is released when libevent is done with it. */
+ * documents. Small bodies are sent by reference (evbuffer_add_reference)
+ * and the document is released when libevent is done with it; large ones
+ * with sendfile from a memory file holding the document's bytes (see
+ * http_doc_segment). */
 #include "http.h"
 
 #include <errno.h>
