@@ -764,6 +764,54 @@ test_batching(void **state)
 	tmp_remove(&t);
 }
 
+/* Batching: a feed's row is written once per unit of its own items, and a
+ * unit rolled back takes it along, so the feed's next unit writes it again
+ * (else its items would break the items -> feeds foreign key). Keys made
+ * ahead (store_item_keys, as the worker lanes do) decide like keys made by
+ * store_offer itself. */
+static void
+test_unit_feed_row(void **state)
+{
+	struct tmp t;
+	char *err = NULL;
+	struct store *st;
+	struct item *c = mk("urn:u:1", NULL, "C", NULL), *d1 = mk("urn:u:2", NULL, "D1", NULL),
+	            *d2 = mk("urn:u:3", "http://example.org/d2", "D2", "<p>two</p>");
+	struct store_keys k;
+	enum store_outcome o = STORE_OUTCOMES;
+	struct seen s = {0};
+
+	(void)state;
+	tmp_make(&t);
+	st = store_open(t.path, &err);
+	assert_non_null(st);
+	store_set_batching(st);
+	assert_int_equal(store_begin_named(st, "c"), 0);
+	assert_int_equal(offer(st, "c", c, 10), STORE_NEW);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_begin_named(st, "d"), 0);
+	assert_int_equal(offer(st, "d", d1, 10), STORE_NEW);
+	store_rollback(st);
+	assert_int_equal(store_begin_named(st, "d"), 0);
+	store_item_keys(d2, "d", &k);
+	if (store_offer(st, "d", d2, &k, 10, &o) != 0)
+		fail_msg("feed d's item after its rolled-back unit was not stored (no feeds row?)");
+	assert_int_equal(o, STORE_NEW);
+	assert_int_equal(offer(st, "d", d2, 11), STORE_DUPLICATE); /* keys made by store_offer */
+	assert_int_equal(store_offer(st, "d", d2, &k, 12, &o), 0);
+	assert_int_equal(o, STORE_DUPLICATE);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_flush(st), 0);
+	walk(st, 0, 10, &s);
+	assert_int_equal(s.n, 2);
+	seen_free(&s);
+	store_close(st);
+	item_free(c);
+	item_free(d1);
+	item_free(d2);
+	tmp_remove(&t);
+}
+
 /* Garbage, a damaged page, or a schema from the future: refused with a
  * clear message, the file left exactly as it was. */
 static void
@@ -1621,6 +1669,7 @@ main(void)
 	    cmocka_unit_test(test_foreach_order),
 	    cmocka_unit_test(test_rollback),
 	    cmocka_unit_test(test_batching),
+	    cmocka_unit_test(test_unit_feed_row),
 	    cmocka_unit_test(test_refuse_damaged),
 	    cmocka_unit_test(test_last_item),
 	    cmocka_unit_test(test_topics),
