@@ -52,7 +52,6 @@ static void daemon_log_errors(const struct strlist *errors);
 static void daemon_apply_feeds(struct daemon *d);
 static struct event_base *daemon_base_new(void);
 
-/* Print config errors to the log. */
 /* The one event base. With epoll, changes to a descriptor's events are
  * collected and applied once per loop pass (a served request turns reading
  * off and writing on and back; each was an epoll_ctl call). No descriptor
@@ -71,6 +70,7 @@ daemon_base_new(void)
 	return base;
 }
 
+/* Print config errors to the log. */
 static void
 daemon_log_errors(const struct strlist *errors)
 {

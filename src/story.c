@@ -51,9 +51,9 @@ struct story_band {
 
 /* A multimap band key -> item slots: linear probing with backward-shift
  * deletion like story_map, but any capacity: a key's home cell is
- * key * cap / 2^32 (the keys are hashes), so the table can be kept between
- * 5/8 and 4/5 full instead of between 1/4 and 1/2. It is the index's
- * largest table (about 20 cells per item). */
+ * key * cap / 2^32 (the keys are hashes), so each resize can leave the
+ * table 70 % full: it grows at 4/5 and shrinks (on expiry) below 3/8. It
+ * is the index's largest table (about 20 cells per item). */
 #define STORY_BANDS_MIN 1024
 struct story_bands {
 	struct story_band *v;
