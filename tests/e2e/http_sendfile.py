@@ -134,7 +134,9 @@ def main():
     server = lib.FixtureServer(root=root)
     work = lib.make_tempdir("sendfile")
     port = lib.free_port()
-    conf = lib.write_config(work, [("big", server.url("big.xml"))], _port=port, stories="no")
+    # A short interval: first polls are spread over a tenth of it.
+    conf = lib.write_config(work, [("big", server.url("big.xml"))], _port=port, stories="no",
+                            interval="30s", min_interval="10s")
     daemon = lib.Daemon(["-c", conf], work)
     base = "http://127.0.0.1:%d" % port
     wait_settled(daemon, base)
