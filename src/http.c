@@ -298,12 +298,11 @@ http_request_cb(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, 500, NULL);
 		return;
 	}
+	/* DRAINS_TO_FD keeps the segment a sendfile one on its way to the
+	 * socket; replies hold the segment, not the document. */
 	seg = http_doc_segment(doc, gz);
-	if (seg != NULL) {
-		/* Keeps the segment a sendfile one on its way to the socket. */
-		evbuffer_set_flags(body, EVBUFFER_FLAG_DRAINS_TO_FD);
-	}
-	if (seg != NULL && evbuffer_add_file_segment(body, seg, 0, (ev_off_t)(gz ? doc->gzlen : doc->len)) == 0)
+	if (seg != NULL && evbuffer_set_flags(body, EVBUFFER_FLAG_DRAINS_TO_FD) == 0 &&
+	    evbuffer_add_file_segment(body, seg, 0, (ev_off_t)(gz ? doc->gzlen : doc->len)) == 0)
 		document_unref(doc);
 	else
 		evbuffer_add_reference(body, gz ? doc->gz : doc->body, gz ? doc->gzlen : doc->len, http_doc_release,

@@ -1147,13 +1147,12 @@ store_offer(struct store *st, const char *feed, const struct item *it, const str
             time_t now, enum store_outcome *out)
 {
 	struct store_keys made;
-	struct item_hash ident, content;
-	const struct item_hash *lh;
+	struct item_hash ident;
+	const struct item_hash *content, *lh;
 	struct store_row row;
 	enum store_outcome o = STORE_NEW;
-	sqlite3_stmt *stmt;
 	size_t idlen;
-	int found, rc, ret = -1, in_savepoint = 0, feed_row = 0;
+	int found, ret = -1, in_savepoint = 0, feed_row = 0;
 
 	memset(&row, 0, sizeof row);
 	st->last_item = 0;
@@ -1162,7 +1161,7 @@ store_offer(struct store *st, const char *feed, const struct item *it, const str
 		keys = &made;
 	}
 	ident = keys->ident;
-	content = keys->content;
+	content = &keys->content;
 	lh = keys->has_link ? &keys->link : NULL;
 
 	if (store_run(st, ST_SAVEPOINT, "savepoint") != 0)
@@ -1171,11 +1170,8 @@ store_offer(struct store *st, const char *feed, const struct item *it, const str
 	/* The feeds row, once per unit of the feed's own items. */
 	feed_row = st->in_unit && st->unit_name != NULL && strcmp(st->unit_name, feed) == 0;
 	if (!feed_row || !st->unit_feed_row) {
-		stmt = st->stmt[ST_FEED_ENSURE];
-		store_bind_text(stmt, 1, feed);
-		rc = store_step(st, stmt, "add feed");
-		store_done(stmt);
-		if (rc < 0)
+		store_bind_text(st->stmt[ST_FEED_ENSURE], 1, feed);
+		if (store_run(st, ST_FEED_ENSURE, "add feed") != 0)
 			goto done;
 	}
 
@@ -1192,18 +1188,18 @@ store_offer(struct store *st, const char *feed, const struct item *it, const str
 		goto done;
 
 	if (!found) {
-		if (store_insert(st, feed, it, &ident, lh, &content, now) != 0)
+		if (store_insert(st, feed, it, &ident, lh, content, now) != 0)
 			goto done;
 		row.id = sqlite3_last_insert_rowid(st->db);
 		o = STORE_NEW;
 	} else {
 		if (strcmp(row.feed, feed) != 0 && store_source_add(st, row.id, feed, &ident, now) != 0)
 			goto done;
-		if (memcmp(row.content.b, content.b, sizeof content.b) == 0)
+		if (memcmp(row.content.b, content->b, sizeof content->b) == 0)
 			o = STORE_DUPLICATE;
 		else
 			o = store_decide(&row, feed, it);
-		if (o == STORE_UPDATE && store_update(st, &row, it, lh, &content, now) != 0)
+		if (o == STORE_UPDATE && store_update(st, &row, it, lh, content, now) != 0)
 			goto done;
 	}
 	if (store_run(st, ST_RELEASE, "release savepoint") != 0)
