@@ -256,7 +256,7 @@ grouper_replay(struct grouper *g, struct store *st, time_t since, time_t story_s
 		rb.story_since = (time_t)INT64_MAX;
 	if (since < 0)
 		since = 0;
-	if (store_begin(st) < 0)
+	if (store_begin_alone(st) < 0)
 		return -1;
 	if (store_foreach_recent(st, since, rebuild_cb, &rb) < 0 || rb.failed ||
 	    (topics && store_meta_set(st, "topic_rules", rules) < 0)) {

@@ -57,6 +57,9 @@ void store_close(struct store *st);
  * batching on a savepoint in a transaction that store_flush commits. */
 int store_begin(struct store *st);
 int store_begin_named(struct store *st, const char *name);
+/* A unit that may touch much of the file: a transaction of its own, after
+ * committing the open batch; ended by store_commit or store_rollback. */
+int store_begin_alone(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 /* Batch units from now on (the daemon: see store.c). */

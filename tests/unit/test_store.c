@@ -764,6 +764,64 @@ test_batching(void **state)
 	tmp_remove(&t);
 }
 
+/* Batching: a unit begun alone (a replay) first commits the batch and is
+ * then a transaction of its own, not a savepoint in the batch: rolling it
+ * back keeps what the batch held, a flush while it is open commits
+ * nothing, and its commit leaves no batch open. */
+static void
+test_unit_alone(void **state)
+{
+	struct tmp t;
+	char *err = NULL;
+	struct store *st;
+	struct item *a = mk("urn:al:1", NULL, "A", NULL), *b = mk("urn:al:2", NULL, "B", NULL),
+	            *c = mk("urn:al:3", NULL, "C", NULL);
+	struct seen s = {0};
+
+	(void)state;
+	tmp_make(&t);
+	st = store_open(t.path, &err);
+	assert_non_null(st);
+	store_set_batching(st);
+	assert_int_equal(store_begin_named(st, "a"), 0);
+	assert_int_equal(offer(st, "a", a, 10), STORE_NEW);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_pending(st), 1);
+	assert_int_equal(store_begin_alone(st), 0);
+	assert_int_equal(offer(st, "b", b, 10), STORE_NEW);
+	store_rollback(st);
+	if (store_pending(st))
+		fail_msg("a transaction is still open after rolling back a unit begun alone");
+	walk(st, 0, 10, &s);
+	if (s.n != 1)
+		fail_msg("rolling back a unit begun alone left %zu items; expected the batch's 1", s.n);
+	seen_free(&s);
+	assert_int_equal(store_begin_alone(st), 0);
+	assert_int_equal(offer(st, "c", c, 10), STORE_NEW);
+	assert_int_equal(store_flush(st), 0);
+	if (!store_pending(st))
+		fail_msg("store_flush committed a unit begun alone before its store_commit");
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_pending(st), 0);
+	walk(st, 0, 10, &s);
+	assert_int_equal(s.n, 2);
+	seen_free(&s);
+	/* batching goes on as before */
+	assert_int_equal(store_begin_named(st, "b"), 0);
+	assert_int_equal(offer(st, "b", b, 11), STORE_NEW);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_pending(st), 1);
+	assert_int_equal(store_flush(st), 0);
+	walk(st, 0, 10, &s);
+	assert_int_equal(s.n, 3);
+	seen_free(&s);
+	store_close(st);
+	item_free(a);
+	item_free(b);
+	item_free(c);
+	tmp_remove(&t);
+}
+
 /* Batching: a feed's row is written once per unit of its own items, and a
  * unit rolled back takes it along, so the feed's next unit writes it again
  * (else its items would break the items -> feeds foreign key). Keys made
@@ -1669,6 +1727,7 @@ main(void)
 	    cmocka_unit_test(test_foreach_order),
 	    cmocka_unit_test(test_rollback),
 	    cmocka_unit_test(test_batching),
+	    cmocka_unit_test(test_unit_alone),
 	    cmocka_unit_test(test_unit_feed_row),
 	    cmocka_unit_test(test_refuse_damaged),
 	    cmocka_unit_test(test_last_item),
