@@ -151,6 +151,8 @@ static void story_map_resize(struct story_map *m, size_t cap);
 static void story_map_shrink(struct story_map *m);
 static void story_bands_init(struct story_bands *b, size_t cap);
 static void story_bands_resize(struct story_bands *b, size_t cap);
+static void story_bands_grow(struct story_bands *b, size_t cap);
+static void story_bands_put(struct story_bands *b, struct story_band c);
 static void story_bands_add(struct story_index *si, uint32_t key, uint32_t slot);
 static void story_bands_del(struct story_bands *b, uint32_t key, uint32_t slot);
 static int story_is_stop(const char *w);
@@ -334,16 +336,94 @@ story_bands_resize(struct story_bands *b, size_t cap)
 
 	story_bands_init(b, cap);
 	for (size_t i = 0; i < old.cap; i++) {
-		size_t j;
-
 		if (old.v[i].slot == STORY_NONE)
 			continue;
-		for (j = story_bands_home(b, old.v[i].key); b->v[j].slot != STORY_NONE; j = story_bands_next(b, j))
-			;
-		b->v[j] = old.v[i];
+		story_bands_put(b, old.v[i]);
 		b->len++;
 	}
 	free(old.v);
+}
+
+/* Append cell c to the array *v of *len cells (capacity *cap). */
+static void
+story_band_push(struct story_band **v, size_t *len, size_t *cap, struct story_band c)
+{
+	if (*len == *cap) {
+		*cap = *cap ? *cap * 2 : 256;
+		*v = xreallocarray(*v, *cap, sizeof **v);
+	}
+	(*v)[(*len)++] = c;
+}
+
+/* File cell c by plain linear probing from its home. */
+static void
+story_bands_put(struct story_bands *b, struct story_band c)
+{
+	size_t i;
+
+	for (i = story_bands_home(b, c.key); b->v[i].slot != STORY_NONE; i = story_bands_next(b, i))
+		;
+	b->v[i] = c;
+}
+
+/* Grow the band multimap to cap cells in place. Rehashing into a second
+ * table, as story_bands_resize does, holds both at once (the old one is
+ * 7/8 of the new), and this is the index's largest table. Here the array
+ * is reallocated (a large block is remapped, not copied) and its cells
+ * are read in order and filed again as if inserted in that order. A
+ * key's home only moves forward as cap grows, so most cells land at or
+ * after where they were; a cell is written only where the reading has
+ * passed, and cells that cannot be filed yet wait in a queue (about a
+ * tenth of the table at most), in order. Cells that had wrapped past the
+ * end are taken out first and filed last, as they came last. Each key's
+ * cells keep their order. */
+static void
+story_bands_grow(struct story_bands *b, size_t cap)
+{
+	struct story_band *wrapped = NULL, *queue = NULL;
+	size_t nwrapped = 0, wcap = 0, qhead = 0, qlen = 0, qcap = 0, old = b->cap, probe = SIZE_MAX;
+
+	for (size_t i = 0; i < old && b->v[i].slot != STORY_NONE; i++) {
+		if (story_bands_home(b, b->v[i].key) <= i)
+			continue;
+		story_band_push(&wrapped, &nwrapped, &wcap, b->v[i]);
+		b->v[i].slot = STORY_NONE;
+	}
+	b->v = xreallocarray(b->v, cap, sizeof *b->v);
+	for (size_t i = old; i < cap; i++)
+		b->v[i].slot = STORY_NONE;
+	b->cap = cap;
+	for (size_t r = 0; r < old; r++) {
+		if (b->v[r].slot != STORY_NONE) {
+			if (qhead == qlen)
+				qhead = qlen = 0;
+			else if (qlen == qcap && qhead > 0) {
+				memmove(queue, queue + qhead, (qlen - qhead) * sizeof *queue);
+				qlen -= qhead;
+				qhead = 0;
+			}
+			story_band_push(&queue, &qlen, &qcap, b->v[r]);
+			b->v[r].slot = STORY_NONE;
+		}
+		/* File what can be filed within [0, r]; probe resumes where the
+		 * queue's head stopped (cells there only fill up). */
+		while (qhead < qlen) {
+			if (probe == SIZE_MAX)
+				probe = story_bands_home(b, queue[qhead].key);
+			while (probe <= r && b->v[probe].slot != STORY_NONE)
+				probe++;
+			if (probe > r)
+				break;
+			b->v[probe] = queue[qhead++];
+			probe = SIZE_MAX;
+		}
+	}
+	for (; qhead < qlen; qhead++)
+		story_bands_put(b, queue[qhead]);
+	for (size_t i = 0; i < nwrapped; i++)
+		story_bands_put(b, wrapped[i]);
+	free(queue);
+	free(wrapped);
 }
 
 /* File slot under key; a key that already holds STORY_BUCKET_MAX items
@@ -355,7 +435,7 @@ story_bands_add(struct story_index *si, uint32_t key, uint32_t slot)
 	size_t i, oldest = SIZE_MAX, n = 0;
 
 	if ((b->len + 1) * 5 > b->cap * 4)
-		story_bands_resize(b, story_bands_cap_for(b->len + 1));
+		story_bands_grow(b, story_bands_cap_for(b->len + 1));
 	for (i = story_bands_home(b, key); b->v[i].slot != STORY_NONE; i = story_bands_next(b, i)) {
 		if (b->v[i].key != key)
 			continue;
@@ -965,6 +1045,28 @@ story_index_expire(struct story_index *si, time_t before)
 	/* Below 3/8 full, back to 70 %. */
 	if (si->bands.cap > STORY_BANDS_MIN && si->bands.len * 8 < si->bands.cap * 3)
 		story_bands_resize(&si->bands, story_bands_cap_for(si->bands.len));
+}
+
+/* For tests: how many band cells a lookup from their key's home would not
+ * reach (0 when the table is sound); *cells is how many are filed. */
+size_t
+story_index_check(const struct story_index *si, size_t *cells)
+{
+	const struct story_bands *b = &si->bands;
+	size_t bad = 0, n = 0;
+
+	for (size_t i = 0; i < b->cap; i++) {
+		size_t j;
+
+		if (b->v[i].slot == STORY_NONE)
+			continue;
+		n++;
+		for (j = story_bands_home(b, b->v[i].key); j != i && b->v[j].slot != STORY_NONE; j = story_bands_next(b, j))
+			;
+		bad += j != i;
+	}
+	*cells = n;
+	return bad + (n != b->len);
 }
 
 /* The story of an indexed item. */

@@ -46,6 +46,8 @@ size_t story_index_story_size(const struct story_index *si, uint64_t story);
 
 /* How many items the index holds. */
 size_t story_index_count(const struct story_index *si);
+/* For tests: band cells a lookup would not reach (0: sound); *cells: filed. */
+size_t story_index_check(const struct story_index *si, size_t *cells);
 
 /* The confirmation score of two indexed items with the index's current
  * word weights (-1 if either is unknown); for tests and tuning. */

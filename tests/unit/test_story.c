@@ -389,6 +389,45 @@ test_expire_many(void **state)
 	story_index_free(si);
 }
 
+/* The band table grows in place (story_bands_grow) many times on the way
+ * to 6,000 items: after every 200 additions each filed cell is still
+ * reachable from its key's home, the count matches, and every item is
+ * still found by its headline. */
+static void
+test_grow_in_place(void **state)
+{
+	struct story_index *si = new_index();
+	char title[128];
+	const uint64_t n = 6000;
+	size_t cells = 0, before = 0, bad;
+
+	(void)state;
+	for (uint64_t i = 0; i < n; i++) {
+		snprintf(title, sizeof title, "Gw%05u and Hk%05u open talks on Pm%05u", (unsigned)i, (unsigned)(i * 7),
+		         (unsigned)(i * 13));
+		assert_int_equal(story_index_add(si, 1 + i, "first", title, NULL, T0 + (long)i), 1 + i);
+		if (i % 200 != 199)
+			continue;
+		bad = story_index_check(si, &cells);
+		if (bad != 0)
+			fail_msg("after %u items: %zu of %zu band cells unreachable from their home", (unsigned)(i + 1),
+			         bad, cells);
+		if (cells <= before)
+			fail_msg("after %u items: %zu band cells, no more than %zu before", (unsigned)(i + 1), cells,
+			         before);
+		before = cells;
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		snprintf(title, sizeof title, "Gw%05u and Hk%05u open talks on Pm%05u", (unsigned)i, (unsigned)(i * 7),
+		         (unsigned)(i * 13));
+		if (story_index_add(si, 100000 + i, "second", title, NULL, T0 + (long)n) != 1 + i)
+			fail_msg("item %u: its headline from another feed did not join its story after the growth",
+			         (unsigned)i);
+	}
+	assert_int_equal(story_index_check(si, &cells), 0);
+	story_index_free(si);
+}
+
 /* The same input gives the same stories and scores. */
 static void
 test_determinism(void **state)
@@ -421,6 +460,7 @@ main(void)
 	    cmocka_unit_test(test_summary_fallback),
 	    cmocka_unit_test(test_many_feeds),
 	    cmocka_unit_test(test_expire_many),
+	    cmocka_unit_test(test_grow_in_place),
 	    cmocka_unit_test(test_determinism),
 	};
 
