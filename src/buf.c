@@ -32,6 +32,18 @@ buf_grow(struct buf *b, size_t n)
 	b->cap = cap;
 }
 
+/* Room for n more bytes (and the NUL), allocated to size. */
+void
+buf_reserve(struct buf *b, size_t n)
+{
+	size_t want = b->len + n + 1;
+
+	if (want <= b->cap)
+		return;
+	b->data = xrealloc(b->data, want);
+	b->cap = want;
+}
+
 /* Append n bytes. */
 void
 buf_append(struct buf *b, const char *s, size_t n)

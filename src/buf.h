@@ -13,6 +13,8 @@ struct buf {
 
 void buf_init(struct buf *b);
 void buf_append(struct buf *b, const char *s, size_t n);
+/* Room for n more bytes, allocated to size (no rounding up). */
+void buf_reserve(struct buf *b, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_reset(struct buf *b);

@@ -34,6 +34,10 @@
  * few commits; a crash loses at most this much polling, which the next
  * start fetches again. */
 #define DAEMON_BATCH_MS 1000
+/* --once: feeds under way always allowed, and the body bytes past which
+ * no more start (see daemon_once_pump). */
+#define DAEMON_ONCE_MIN 8
+#define DAEMON_ONCE_BYTES (2 * 1024 * 1024)
 
 static void daemon_signal_cb(evutil_socket_t sig, short what, void *arg);
 static void daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg);
@@ -312,18 +316,24 @@ daemon_feed_done(struct daemon *d, const struct poll_feed *pf)
 		daemon_once_pump(d);
 }
 
-/* --once: keep `concurrency` feeds started and not finished
+/* --once: keep at most `concurrency` feeds started and not finished
  * (fetching, parsing or waiting for the store), so a fast network does
- * not pile up thousands of parsed feeds ahead of the store. */
+ * not pile up thousands of parsed feeds ahead of the store; and past
+ * DAEMON_ONCE_MIN of them, start more only while the bodies they hold
+ * (about what their parsed items take) stay under DAEMON_ONCE_BYTES.
+ * When the store is the slowest stage, the feeds in the window are
+ * mostly parsed ones waiting for it, each holding its items: at 10,000
+ * feeds and a window of 64 that was 6 MB of the peak. */
 static void
 daemon_once_pump(struct daemon *d)
 {
-	size_t window = (size_t)d->cfg->concurrency;
+	size_t window = (size_t)d->cfg->concurrency, open;
 
 	if (d->once_pumping)
 		return; /* a feed that finished at once: the loop below goes on */
 	d->once_pumping = 1;
-	while (d->once_next < d->nfeeds && d->once_next - (d->nfeeds - d->once_pending) < window)
+	while (d->once_next < d->nfeeds && (open = d->once_next - (d->nfeeds - d->once_pending)) < window &&
+	       (open < DAEMON_ONCE_MIN || d->pipe_bytes < DAEMON_ONCE_BYTES))
 		poll_feed_start(d->feeds[d->once_next++]);
 	d->once_pumping = 0;
 }
@@ -396,6 +406,8 @@ daemon_cleanup(struct daemon *d)
 		event_free(d->status);
 	if (d->commit)
 		event_free(d->commit);
+	if (d->backlog)
+		event_free(d->backlog);
 	if (d->base)
 		event_base_free(d->base);
 	config_free(d->cfg);
@@ -415,6 +427,7 @@ daemon_main(const char *config_path, enum daemon_mode mode)
 	int nfds;
 
 	memset(&d, 0, sizeof d);
+	atomic_init(&d.lane_bytes, 0);
 	d.exit_code = 1;
 	d.once = mode == DAEMON_ONCE;
 	d.config_path = xstrdup(config_path);

@@ -3,6 +3,7 @@
 #ifndef FEEDMUX_DAEMON_H
 #define FEEDMUX_DAEMON_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -26,6 +27,8 @@ struct daemon {
 	struct store *st;
 	struct fetcher *fetcher;
 	struct workers *workers;  /* parse threads; NULL: parse on the loop */
+	atomic_size_t lane_bytes; /* body bytes queued for the workers, not yet parsed */
+	struct event *backlog;    /* resumes paused transfers as lane_bytes falls */
 	struct publisher *pub;
 	struct grouper *grouper;  /* topics and stories of the current config */
 	struct http_server *http;
@@ -45,6 +48,7 @@ struct daemon {
 	int once_pumping;        /* inside daemon_once_pump */
 	size_t once_failed;
 	size_t once_bytes;
+	size_t pipe_bytes;        /* body bytes of feeds fetched or parsed, not yet stored */
 	int stopping;
 	int exit_code;
 	char *reload_error;      /* why the last reload failed; NULL if it did not */

@@ -57,6 +57,7 @@ struct transfer {
 	size_t header_bytes;
 	size_t body_bytes;
 	int body_refused;  /* non-2xx: body discarded */
+	int paused;        /* on_data asked for a pause */
 	char *abort_reason;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -86,6 +87,7 @@ struct fetcher {
 	struct host *hosts[FETCH_HOST_BUCKETS];
 	size_t nrunning;
 	size_t nwaiting;
+	size_t npaused;
 };
 
 struct sockctx {
@@ -199,6 +201,31 @@ size_t
 fetcher_waiting(const struct fetcher *f)
 {
 	return f->nwaiting;
+}
+
+/* Let every paused transfer go on. curl may hand the kept chunk over
+ * inside curl_easy_pause, and on_data may pause the transfer again. */
+void
+fetcher_resume(struct fetcher *f)
+{
+	struct transfer *t;
+
+	if (f->npaused == 0)
+		return;
+	TAILQ_FOREACH(t, &f->running, entry) {
+		if (!t->paused)
+			continue;
+		t->paused = 0;
+		f->npaused--;
+		curl_easy_pause(t->easy, CURLPAUSE_CONT);
+	}
+}
+
+/* Transfers paused by on_data. */
+size_t
+fetcher_paused(const struct fetcher *f)
+{
+	return f->npaused;
 }
 
 /* Queue a transfer. */
@@ -515,12 +542,22 @@ transfer_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	}
 	resp.status = status;
 	resp.content_type = t->content_type;
-	if (t->ops->on_data(t->arg, &resp, ptr, len) < 0) {
+	switch (t->ops->on_data(t->arg, &resp, ptr, len)) {
+	case 0:
+		return len;
+	case FETCH_PAUSE:
+		/* curl keeps the chunk and hands it over again on resume */
+		t->body_bytes -= len;
+		if (!t->paused) {
+			t->paused = 1;
+			t->f->npaused++;
+		}
+		return CURL_WRITEFUNC_PAUSE;
+	default:
 		if (t->abort_reason == NULL)
 			t->abort_reason = xstrdup("aborted by the parser");
 		return 0;
 	}
-	return len;
 }
 
 /* curl wants a socket watched (or no longer). */
@@ -660,6 +697,8 @@ fetch_finish(struct fetcher *f, struct transfer *t, CURLcode code)
 
 	TAILQ_REMOVE(&f->running, t, entry);
 	f->nrunning--;
+	if (t->paused)
+		f->npaused--;
 	t->host->running--;
 	host_maybe_ready(f, t->host);
 	if (t->easy != NULL)

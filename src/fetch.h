@@ -36,11 +36,16 @@ struct fetch_result {
 };
 
 struct fetch_ops {
-	/* A chunk of a 2xx body. Return -1 to abort the transfer. */
+	/* A chunk of a 2xx body. Return -1 to abort the transfer, or
+	 * FETCH_PAUSE to leave the chunk unread: the transfer then reads no
+	 * more from its socket, and the same chunk comes again after
+	 * fetcher_resume. */
 	int (*on_data)(void *arg, const struct fetch_response *resp, const char *data, size_t len);
 	/* The transfer is over (also when cancelled by fetcher_free). */
 	void (*on_done)(void *arg, const struct fetch_result *res);
 };
+
+#define FETCH_PAUSE 1
 
 struct fetch_request {
 	const char *url;
@@ -62,5 +67,9 @@ int fetcher_start(struct fetcher *f, const struct fetch_request *req, const stru
 /* Transfers running and waiting. */
 size_t fetcher_running(const struct fetcher *f);
 size_t fetcher_waiting(const struct fetcher *f);
+/* Let every paused transfer go on (from the loop, not from on_data). */
+void fetcher_resume(struct fetcher *f);
+/* Transfers paused by on_data. */
+size_t fetcher_paused(const struct fetcher *f);
 
 #endif

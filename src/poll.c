@@ -39,6 +39,14 @@
 
 /* Bytes of body handed to a worker at a time. */
 #define POLL_CHUNK (64 * 1024)
+/* Body bytes queued for the workers, at most (and a little more: each
+ * running transfer may add one chunk): past it, transfers pause and the
+ * rest of their bodies wait in the kernel's socket buffers, until the
+ * queue is below half. With 64 transfers at once fetching outruns
+ * parsing, and the queue was the largest heap user of a cold cycle. */
+#define POLL_BACKLOG (2 * 1024 * 1024)
+/* How often a paused fetcher looks at the queue again. */
+#define POLL_BACKLOG_MS 2
 
 struct poll_feed {
 	struct daemon *d;
@@ -48,6 +56,7 @@ struct poll_feed {
 	struct event *timer;
 	int in_flight;
 	int retired;          /* removed from the config; free when done */
+	size_t pipe_bytes;    /* its share of d->pipe_bytes */
 	struct parser *parser;
 	char *parse_base;     /* the URL the parser resolves against (a copy) */
 	struct item **items;  /* collected during a transfer */
@@ -101,6 +110,8 @@ static void poll_finish_parse(struct poll_feed *pf);
 static size_t poll_lane(const struct poll_feed *pf);
 static void poll_save_health(struct poll_feed *pf);
 static void poll_fail(struct poll_feed *pf, char *error);
+static void poll_backlog_wait(struct daemon *d);
+static void poll_backlog_cb(evutil_socket_t fd, short what, void *arg);
 
 static const struct fetch_ops poll_fetch_ops = {poll_on_data, poll_on_done};
 
@@ -247,6 +258,8 @@ poll_discard(struct poll_feed *pf)
 	pf->nitems = 0;
 	pf->items_cap = 0;
 	buf_free(&pf->chunk);
+	pf->d->pipe_bytes -= pf->pipe_bytes;
+	pf->pipe_bytes = 0;
 	poll_result_free(pf->res);
 	pf->res = NULL;
 	pf->finish_parse = 0;
@@ -349,6 +362,12 @@ poll_on_data(void *arg, const struct fetch_response *resp, const char *data, siz
 {
 	struct poll_feed *pf = arg;
 
+	if (pf->d->workers != NULL && atomic_load(&pf->d->lane_bytes) >= POLL_BACKLOG) {
+		poll_backlog_wait(pf->d);
+		return FETCH_PAUSE;
+	}
+	pf->pipe_bytes += len;
+	pf->d->pipe_bytes += len;
 	if (pf->parser == NULL) {
 		char *charset = content_type_charset(resp->content_type);
 		pf->parse_base = xstrdup(pf->url);
@@ -361,10 +380,50 @@ poll_on_data(void *arg, const struct fetch_response *resp, const char *data, siz
 		parser_push(pf->parser, data, len);
 		return 0;
 	}
+	/* Chunks of at most POLL_CHUNK bytes, each one allocation made to
+	 * size (doubling from small would end at twice POLL_CHUNK). */
+	if (pf->chunk.len > 0 && pf->chunk.len + len > POLL_CHUNK)
+		poll_submit_chunk(pf);
+	if (pf->chunk.cap == 0)
+		buf_reserve(&pf->chunk, len > POLL_CHUNK ? len : POLL_CHUNK);
 	buf_append(&pf->chunk, data, len);
 	if (pf->chunk.len >= POLL_CHUNK)
 		poll_submit_chunk(pf);
 	return 0;
+}
+
+/* Transfers are paused: look at the workers' queue again shortly. */
+static void
+poll_backlog_wait(struct daemon *d)
+{
+	struct timeval tv = {0, POLL_BACKLOG_MS * 1000};
+
+	if (d->backlog == NULL)
+		d->backlog = evtimer_new(d->base, poll_backlog_cb, d);
+	if (evtimer_pending(d->backlog, NULL))
+		return;
+	if (fetcher_paused(d->fetcher) == 0)
+		log_debug("workers' queue holds %zu bytes: transfers pause", atomic_load(&d->lane_bytes));
+	evtimer_add(d->backlog, &tv);
+}
+
+/* Resume the paused transfers once the queue is below half. */
+static void
+poll_backlog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	if (atomic_load(&d->lane_bytes) < POLL_BACKLOG / 2) {
+		log_debug("workers' queue below %d bytes: %zu paused transfer(s) resume", POLL_BACKLOG / 2,
+		          fetcher_paused(d->fetcher));
+		fetcher_resume(d->fetcher);
+	} else {
+		struct timeval tv = {0, POLL_BACKLOG_MS * 1000};
+
+		evtimer_add(d->backlog, &tv);
+	}
 }
 
 /* The lane of a feed's tasks: any stable number will do. */
@@ -386,6 +445,7 @@ poll_submit_chunk(struct poll_feed *pf)
 	c->pf = pf;
 	c->len = pf->chunk.len;
 	c->data = buf_steal(&pf->chunk); /* the buffer moves, no copy */
+	atomic_fetch_add(&pf->d->lane_bytes, c->len);
 	workers_submit(pf->d->workers, poll_lane(pf), poll_parse_chunk, NULL, c);
 }
 
@@ -396,6 +456,7 @@ poll_parse_chunk(void *arg)
 	struct poll_chunk *c = arg;
 
 	parser_push(c->pf->parser, c->data, c->len);
+	atomic_fetch_sub(&c->pf->d->lane_bytes, c->len);
 	free(c->data);
 	free(c);
 }
