@@ -640,10 +640,12 @@ store_open(const char *path, char **err)
 		goto fail;
 	if (store_migrate(db, path, err) != 0)
 		goto fail;
-	/* 8 MiB of page cache (SQLite's default is 2): a batch of polls
-	 * (see store_set_batching) then rarely spills dirty pages before its
-	 * commit, and the indexes' upper levels stay in memory. */
-	if (store_exec(db, "PRAGMA cache_size = -8192", path, "cannot set cache_size", err) != 0 ||
+	/* 4 MiB of page cache (SQLite's default is 2): the indexes' upper
+	 * levels stay in memory, and a batch of polls (see
+	 * store_set_batching) spills few dirty pages before its commit. 8 MiB
+	 * was no faster (cold --once at 2,000 feeds 5.9 s against 5.7 s) and
+	 * 4 MB more of the peak at 10,000. */
+	if (store_exec(db, "PRAGMA cache_size = -4096", path, "cannot set cache_size", err) != 0 ||
 	    store_exec(db, "PRAGMA temp_store = MEMORY", path, "cannot set temp_store", err) != 0 ||
 	    store_exec(db, STORE_TEMP_SQL, path, "cannot create the session's tables", err) != 0)
 		goto fail;
