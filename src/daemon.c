@@ -354,6 +354,9 @@ daemon_run_once(struct daemon *d)
 		event_base_dispatch(d->base);
 	if (d->progress)
 		fputs("\r\033[K", stderr);
+	/* The story index is the largest thing in memory and nothing more
+	 * will be grouped: the render's memory comes on top of less. */
+	grouper_forget_stories(d->grouper);
 	if (publisher_render(d->pub, time(NULL)) < 0)
 		d->exit_code = 1;
 	for (size_t i = 0; i < d->nfeeds; i++) {

@@ -85,6 +85,15 @@ grouper_free(struct grouper *g)
 	free(g);
 }
 
+/* Free the story index; no item is grouped into a story after this. */
+void
+grouper_forget_stories(struct grouper *g)
+{
+	story_index_free(g->stories);
+	g->stories = NULL;
+	g->replay = NULL;
+}
+
 /* Store an item's topics, n indexes into the config's topics. */
 static int
 grouper_store_topics(struct grouper *g, struct store *st, int64_t item, const size_t *idx, size_t n, int fresh)

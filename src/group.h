@@ -15,6 +15,10 @@ struct grouper;
 
 struct grouper *grouper_new(const struct config *cfg);
 void grouper_free(struct grouper *g);
+/* Free the story index when nothing more will be grouped (--once, before
+ * its render): the stories decided are in the store. Items offered after
+ * it get no story. */
+void grouper_forget_stories(struct grouper *g);
 /* Topics decided ahead (grouper_match): indexes into the config's topics. */
 struct grouper_match {
 	size_t n;

@@ -125,7 +125,7 @@ poll_feed_new(struct daemon *d, const struct config_feed *cf)
 	pf->cf = cf;
 	pf->name = xstrdup(cf->name);
 	pf->url = xstrdup(cf->url);
-	if (d->base != NULL)
+	if (d->base != NULL && !d->once) /* --once starts polls itself */
 		pf->timer = evtimer_new(d->base, poll_timer_cb, pf);
 	poll_load_health(pf);
 	return pf;
