@@ -9,6 +9,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -150,6 +153,20 @@ daemon_status_cb(evutil_socket_t fd, short what, void *arg)
 	daemon_report_status(d);
 }
 
+/* Give the allocator's free pages back to the system. The parse
+ * pipeline's bodies and items are freed all over the heap and the worker
+ * thread's arena, and glibc returns only the top of each: at the end of a
+ * cold --once of 10,000 feeds 19 MB of the 35 MB they held was free but
+ * still resident. Once a second (with the batch commit) it costs
+ * nothing measurable; cold peak RSS at 10,000 feeds falls by about 2 MB. */
+static void
+daemon_trim(void)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
 /* Commit the store's batch of polls. */
 static void
 daemon_commit_cb(evutil_socket_t fd, short what, void *arg)
@@ -157,6 +174,7 @@ daemon_commit_cb(evutil_socket_t fd, short what, void *arg)
 	struct daemon *d = arg;
 
 	store_flush(d->st);
+	daemon_trim();
 }
 
 /* A batch of polls could not be committed: those feeds failed. */
@@ -357,6 +375,7 @@ daemon_run_once(struct daemon *d)
 	/* The story index is the largest thing in memory and nothing more
 	 * will be grouped: the render's memory comes on top of less. */
 	grouper_forget_stories(d->grouper);
+	daemon_trim();
 	if (publisher_render(d->pub, time(NULL)) < 0)
 		d->exit_code = 1;
 	for (size_t i = 0; i < d->nfeeds; i++) {
