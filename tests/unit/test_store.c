@@ -716,14 +716,26 @@ test_rollback(void **state)
 	store_close(st);
 }
 
+/* lost_fn for the batching tests: the names heard, comma-separated. */
+static void
+lost_cb(void *arg, const char *name)
+{
+	char *heard = arg;
+
+	if (*heard != '\0')
+		strcat(heard, ",");
+	strcat(heard, name);
+}
+
 /* Batching: units join one transaction that only store_flush commits; a
- * unit rolled back goes alone. A clean close leaves STATE.clean, which
- * the next open uses up. */
+ * unit rolled back takes the batch with it, and lost_fn names the units
+ * the batch held. A clean close leaves STATE.clean, which the next open
+ * uses up. */
 static void
 test_batching(void **state)
 {
 	struct tmp t;
-	char *err = NULL, mark[320];
+	char *err = NULL, mark[320], heard[64] = "";
 	struct store *st;
 	struct item *a = mk("urn:b:1", NULL, "A", NULL), *b = mk("urn:b:2", NULL, "B", NULL);
 	struct seen s = {0};
@@ -734,6 +746,7 @@ test_batching(void **state)
 	st = store_open(t.path, &err);
 	assert_non_null(st);
 	store_set_batching(st);
+	store_set_lost_fn(st, lost_cb, heard);
 	assert_int_equal(store_pending(st), 0);
 	assert_int_equal(store_begin_named(st, "a"), 0);
 	assert_int_equal(offer(st, "a", a, 10), STORE_NEW);
@@ -742,7 +755,16 @@ test_batching(void **state)
 	assert_int_equal(store_begin_named(st, "b"), 0);
 	assert_int_equal(offer(st, "b", b, 10), STORE_NEW);
 	store_rollback(st);
-	assert_int_equal(store_pending(st), 1); /* a is still in the batch */
+	if (store_pending(st))
+		fail_msg("a unit rolled back left its batch open");
+	if (strcmp(heard, "a") != 0)
+		fail_msg("the batch rolled back with unit b named \"%s\" to lost_fn; expected \"a\"", heard);
+	walk(st, 0, 10, &s);
+	assert_int_equal(s.n, 0);
+	seen_free(&s);
+	assert_int_equal(store_begin_named(st, "a"), 0); /* fetched again */
+	assert_int_equal(offer(st, "a", a, 10), STORE_NEW);
+	assert_int_equal(store_commit(st), 0);
 	assert_int_equal(store_flush(st), 0);
 	assert_int_equal(store_pending(st), 0);
 	assert_int_equal(store_flush(st), 0); /* nothing open: harmless */
@@ -823,7 +845,8 @@ test_unit_alone(void **state)
 }
 
 /* Batching: a feed's row is written once per unit of its own items, and a
- * unit rolled back takes it along, so the feed's next unit writes it again
+ * unit rolled back takes it along (with the batch), so the feed's next
+ * unit writes it again
  * (else its items would break the items -> feeds foreign key). Keys made
  * ahead (store_item_keys, as the worker lanes do) decide like keys made by
  * store_offer itself. */
@@ -861,7 +884,8 @@ test_unit_feed_row(void **state)
 	assert_int_equal(store_commit(st), 0);
 	assert_int_equal(store_flush(st), 0);
 	walk(st, 0, 10, &s);
-	assert_int_equal(s.n, 2);
+	assert_int_equal(s.n, 1); /* d2; c went with the batch d1's unit took */
+	assert_string_equal(s.title[0], "D2");
 	seen_free(&s);
 	store_close(st);
 	item_free(c);
