@@ -54,7 +54,8 @@ struct store *store_open(const char *path, char **err);
 void store_close(struct store *st);
 
 /* One unit of work per fetched feed: its own transaction, or with
- * batching on a savepoint in a transaction that store_flush commits. */
+ * batching on a part of a transaction that store_flush commits (a unit
+ * rolled back takes that transaction with it). */
 int store_begin(struct store *st);
 int store_begin_named(struct store *st, const char *name);
 /* A unit that may touch much of the file: a transaction of its own, after
