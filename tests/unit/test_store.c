@@ -716,6 +716,30 @@ test_rollback(void **state)
 	store_close(st);
 }
 
+/* A store in a fresh temp dir, in batching mode (as the daemon runs it). */
+static struct store *
+open_batching(struct tmp *t)
+{
+	char *err = NULL;
+	struct store *st;
+
+	tmp_make(t);
+	st = store_open(t->path, &err);
+	if (st == NULL)
+		fail_msg("cannot open %s: %s", t->path, err ? err : "?");
+	store_set_batching(st);
+	return st;
+}
+
+/* One unit of work for feed holding one new item, released into the batch. */
+static void
+unit_of_one(struct store *st, const char *feed, const struct item *it, time_t now)
+{
+	assert_int_equal(store_begin_named(st, feed), 0);
+	assert_int_equal(offer(st, feed, it, now), STORE_NEW);
+	assert_int_equal(store_commit(st), 0);
+}
+
 /* lost_fn for the batching tests: the names heard, comma-separated. */
 static void
 lost_cb(void *arg, const char *name)
@@ -741,16 +765,11 @@ test_batching(void **state)
 	struct seen s = {0};
 	struct stat sb;
 
-	tmp_make(&t);
+	st = open_batching(&t);
 	snprintf(mark, sizeof mark, "%s.clean", t.path);
-	st = store_open(t.path, &err);
-	assert_non_null(st);
-	store_set_batching(st);
 	store_set_lost_fn(st, lost_cb, heard);
 	assert_int_equal(store_pending(st), 0);
-	assert_int_equal(store_begin_named(st, "a"), 0);
-	assert_int_equal(offer(st, "a", a, 10), STORE_NEW);
-	assert_int_equal(store_commit(st), 0);
+	unit_of_one(st, "a", a, 10);
 	assert_int_equal(store_pending(st), 1); /* released, not committed */
 	assert_int_equal(store_begin_named(st, "b"), 0);
 	assert_int_equal(offer(st, "b", b, 10), STORE_NEW);
@@ -762,9 +781,7 @@ test_batching(void **state)
 	walk(st, 0, 10, &s);
 	assert_int_equal(s.n, 0);
 	seen_free(&s);
-	assert_int_equal(store_begin_named(st, "a"), 0); /* fetched again */
-	assert_int_equal(offer(st, "a", a, 10), STORE_NEW);
-	assert_int_equal(store_commit(st), 0);
+	unit_of_one(st, "a", a, 10); /* fetched again */
 	assert_int_equal(store_flush(st), 0);
 	assert_int_equal(store_pending(st), 0);
 	assert_int_equal(store_flush(st), 0); /* nothing open: harmless */
@@ -794,20 +811,14 @@ static void
 test_unit_alone(void **state)
 {
 	struct tmp t;
-	char *err = NULL;
 	struct store *st;
 	struct item *a = mk("urn:al:1", NULL, "A", NULL), *b = mk("urn:al:2", NULL, "B", NULL),
 	            *c = mk("urn:al:3", NULL, "C", NULL);
 	struct seen s = {0};
 
 	(void)state;
-	tmp_make(&t);
-	st = store_open(t.path, &err);
-	assert_non_null(st);
-	store_set_batching(st);
-	assert_int_equal(store_begin_named(st, "a"), 0);
-	assert_int_equal(offer(st, "a", a, 10), STORE_NEW);
-	assert_int_equal(store_commit(st), 0);
+	st = open_batching(&t);
+	unit_of_one(st, "a", a, 10);
 	assert_int_equal(store_pending(st), 1);
 	assert_int_equal(store_begin_alone(st), 0);
 	assert_int_equal(offer(st, "b", b, 10), STORE_NEW);
@@ -829,9 +840,7 @@ test_unit_alone(void **state)
 	assert_int_equal(s.n, 2);
 	seen_free(&s);
 	/* batching goes on as before */
-	assert_int_equal(store_begin_named(st, "b"), 0);
-	assert_int_equal(offer(st, "b", b, 11), STORE_NEW);
-	assert_int_equal(store_commit(st), 0);
+	unit_of_one(st, "b", b, 11);
 	assert_int_equal(store_pending(st), 1);
 	assert_int_equal(store_flush(st), 0);
 	walk(st, 0, 10, &s);
@@ -854,7 +863,6 @@ static void
 test_unit_feed_row(void **state)
 {
 	struct tmp t;
-	char *err = NULL;
 	struct store *st;
 	struct item *c = mk("urn:u:1", NULL, "C", NULL), *d1 = mk("urn:u:2", NULL, "D1", NULL),
 	            *d2 = mk("urn:u:3", "http://example.org/d2", "D2", "<p>two</p>");
@@ -863,13 +871,8 @@ test_unit_feed_row(void **state)
 	struct seen s = {0};
 
 	(void)state;
-	tmp_make(&t);
-	st = store_open(t.path, &err);
-	assert_non_null(st);
-	store_set_batching(st);
-	assert_int_equal(store_begin_named(st, "c"), 0);
-	assert_int_equal(offer(st, "c", c, 10), STORE_NEW);
-	assert_int_equal(store_commit(st), 0);
+	st = open_batching(&t);
+	unit_of_one(st, "c", c, 10);
 	assert_int_equal(store_begin_named(st, "d"), 0);
 	assert_int_equal(offer(st, "d", d1, 10), STORE_NEW);
 	store_rollback(st);
