@@ -41,6 +41,7 @@ struct daemon {
 	struct event *commit;    /* commits the store's batch of polls (DAEMON_BATCH_MS) */
 	int status_dirty;
 	uint64_t rng;
+	int64_t trimmed_ms;       /* monotonic time of the last daemon_trim */
 	int once;                /* poll everything once, publish, exit */
 	int progress;            /* --once on a terminal: live progress line */
 	size_t once_pending;     /* --once: feeds not yet finished */
