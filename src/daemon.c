@@ -40,9 +40,9 @@
 /* --once: feeds under way always allowed, and the body bytes past which
  * no more start (see daemon_once_pump). */
 #define DAEMON_ONCE_MIN 8
+#define DAEMON_ONCE_BYTES (2 * 1024 * 1024)
 /* At most this often, free heap pages go back to the system. */
 #define DAEMON_TRIM_MS 250
-#define DAEMON_ONCE_BYTES (2 * 1024 * 1024)
 
 static void daemon_signal_cb(evutil_socket_t sig, short what, void *arg);
 static void daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg);

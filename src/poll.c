@@ -111,6 +111,7 @@ static size_t poll_lane(const struct poll_feed *pf);
 static void poll_save_health(struct poll_feed *pf);
 static void poll_fail(struct poll_feed *pf, char *error);
 static void poll_backlog_wait(struct daemon *d);
+static void poll_backlog_arm(struct daemon *d);
 static void poll_backlog_cb(evutil_socket_t fd, short what, void *arg);
 
 static const struct fetch_ops poll_fetch_ops = {poll_on_data, poll_on_done};
@@ -396,14 +397,21 @@ poll_on_data(void *arg, const struct fetch_response *resp, const char *data, siz
 static void
 poll_backlog_wait(struct daemon *d)
 {
-	struct timeval tv = {0, POLL_BACKLOG_MS * 1000};
-
 	if (d->backlog == NULL)
 		d->backlog = evtimer_new(d->base, poll_backlog_cb, d);
 	if (evtimer_pending(d->backlog, NULL))
 		return;
 	if (fetcher_paused(d->fetcher) == 0)
 		log_debug("workers' queue holds %zu bytes: transfers pause", atomic_load(&d->lane_bytes));
+	poll_backlog_arm(d);
+}
+
+/* Look at the queue again in POLL_BACKLOG_MS. */
+static void
+poll_backlog_arm(struct daemon *d)
+{
+	struct timeval tv = {0, POLL_BACKLOG_MS * 1000};
+
 	evtimer_add(d->backlog, &tv);
 }
 
@@ -420,9 +428,7 @@ poll_backlog_cb(evutil_socket_t fd, short what, void *arg)
 		          fetcher_paused(d->fetcher));
 		fetcher_resume(d->fetcher);
 	} else {
-		struct timeval tv = {0, POLL_BACKLOG_MS * 1000};
-
-		evtimer_add(d->backlog, &tv);
+		poll_backlog_arm(d);
 	}
 }
 
