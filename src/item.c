@@ -190,27 +190,26 @@ item_hash_field(XXH3_state_t *xs, const char *s, size_t len)
 static void
 item_hash_text(XXH3_state_t *xs, const char *s)
 {
-	/* Collapsed into a small buffer and hashed a buffer at a time: one
-	 * update per word would cost more than the hashing itself. */
-	char chunk[4096];
-	size_t len, i = 0, n = 0;
+	/* The normalized text is the source but where white space is not a
+	 * single ' ': stretches between those are fed from the source as they
+	 * are (the hash does not depend on how its input is split). */
+	size_t len, i = 0, from = 0;
 
 	s = item_trim(s, &len);
 	while (i < len) {
-		if (item_is_space(s[i])) {
-			chunk[n++] = ' ';
-			while (i < len && item_is_space(s[i]))
-				i++;
-		} else {
-			chunk[n++] = s[i++];
+		if ((unsigned char)s[i] > ' ' || !item_is_space(s[i]) ||
+		    (s[i] == ' ' && !item_is_space(s[i + 1]))) {
+			i++;
+			continue;
 		}
-		if (n == sizeof chunk) {
-			XXH3_128bits_update(xs, chunk, n);
-			n = 0;
-		}
+		XXH3_128bits_update(xs, s + from, i - from);
+		XXH3_128bits_update(xs, " ", 1);
+		while (i < len && item_is_space(s[i]))
+			i++;
+		from = i;
 	}
-	chunk[n++] = '\0';
-	XXH3_128bits_update(xs, chunk, n);
+	XXH3_128bits_update(xs, s + from, len - from);
+	XXH3_128bits_update(xs, "", 1);
 }
 
 /* The identity hash: id, else canonical link, else feed + title + date.

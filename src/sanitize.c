@@ -271,6 +271,8 @@ static int sanitize_guard_step(const struct sanitize_runs *cur, struct sanitize_
 static size_t sanitize_guard_skip(const struct sanitize_runs *cur, const char *s, size_t i, size_t n);
 static void sanitize_guard(struct buf *out, const char *s, size_t n);
 static void sanitize_xml_error(void *ctx, xmlErrorPtr err);
+static size_t sanitize_input_len(const char *html);
+static int sanitize_is_plain(const char *html, size_t n);
 static xmlDocPtr sanitize_parse(const char *html);
 static int sanitize_fold(const xmlChar *name, char *folded, size_t size);
 static const struct sanitize_elem *sanitize_elem_find(const xmlChar *name);
@@ -634,6 +636,31 @@ sanitize_xml_error(void *ctx, xmlErrorPtr err)
 	(void)err;
 }
 
+/* The bytes of html looked at: all of it, or SANITIZE_MAX_INPUT cut
+ * before the character that straddles the limit. */
+static size_t
+sanitize_input_len(const char *html)
+{
+	size_t n = strnlen(html, SANITIZE_MAX_INPUT + 1);
+
+	if (n > SANITIZE_MAX_INPUT) {
+		n = SANITIZE_MAX_INPUT;
+		for (int k = 0; k < 3 && n > 0 && ((unsigned char)html[n] & 0xC0) == 0x80; k++)
+			n--;
+	}
+	return n;
+}
+
+/* Whether n bytes of html are plain text: without '<' and '&' there is no
+ * markup, no reference and no comment, and libxml2 would hand the cleaned
+ * bytes over unchanged as the body's one text node (or none, when they are
+ * all blanks, which trimming removes as well). Most titles are. */
+static int
+sanitize_is_plain(const char *html, size_t n)
+{
+	return memchr(html, '<', n) == NULL && memchr(html, '&', n) == NULL;
+}
+
 /* Parse a fragment as the content of a body; NULL when libxml2 fails. */
 static xmlDocPtr
 sanitize_parse(const char *html)
@@ -645,16 +672,10 @@ sanitize_parse(const char *html)
 	htmlParserCtxtPtr ctxt = NULL;
 	xmlDocPtr doc = NULL;
 	struct buf clean, in;
-	size_t n = strnlen(html, SANITIZE_MAX_INPUT + 1);
+	size_t n = sanitize_input_len(html);
 
 	buf_init(&clean);
 	buf_init(&in);
-	if (n > SANITIZE_MAX_INPUT) {
-		/* Cut before the character that straddles the limit. */
-		n = SANITIZE_MAX_INPUT;
-		for (int k = 0; k < 3 && n > 0 && ((unsigned char)html[n] & 0xC0) == 0x80; k++)
-			n--;
-	}
 	sanitize_put(&clean, html, n, SP_RAW);
 	buf_puts(&in, "<html><body>");
 	sanitize_guard(&in, clean.data ? clean.data : "", clean.len);
@@ -1189,7 +1210,13 @@ sanitize_html(const char *html, const char *base_url)
 
 	buf_init(&o.b);
 	o.base = url_is_http(base_url) ? base_url : NULL;
-	if (html == NULL || *html == '\0' || (doc = sanitize_parse(html)) == NULL)
+	if (html == NULL || *html == '\0')
+		goto done;
+	if (sanitize_is_plain(html, sanitize_input_len(html))) {
+		sanitize_put(&o.b, html, sanitize_input_len(html), SP_TEXT);
+		goto done;
+	}
+	if ((doc = sanitize_parse(html)) == NULL)
 		goto done;
 	sanitize_walk(doc->children, sanitize_html_enter, sanitize_html_leave, &o);
 done:
@@ -1211,9 +1238,14 @@ sanitize_text(const char *html)
 
 	buf_init(&raw);
 	buf_init(&b);
-	if (html == NULL || *html == '\0' || (doc = sanitize_parse(html)) == NULL)
+	if (html == NULL || *html == '\0')
 		goto done;
-	sanitize_walk(doc->children, sanitize_text_enter, sanitize_text_leave, &raw);
+	if (sanitize_is_plain(html, sanitize_input_len(html)))
+		sanitize_put(&raw, html, sanitize_input_len(html), SP_RAW);
+	else if ((doc = sanitize_parse(html)) != NULL)
+		sanitize_walk(doc->children, sanitize_text_enter, sanitize_text_leave, &raw);
+	else
+		goto done;
 	for (size_t i = 0; i < raw.len;) {
 		unsigned char c = (unsigned char)raw.data[i];
 		size_t word = i;

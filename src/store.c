@@ -596,7 +596,13 @@ store_open(const char *path, char **err)
 		goto fail;
 	}
 	memory = strcmp(path, ":memory:") == 0;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+	/* One thread (the event loop) uses a store: no mutex per call, and no
+	 * global allocation statistics (a lock around every SQLite malloc).
+	 * The config call only takes before SQLite is first initialized; later
+	 * it fails harmlessly. Together these were 2.5 % of a cold cycle. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
 		*err = xasprintf("cannot open state database %s: %s", path,
 		                 db ? sqlite3_errmsg(db) : "out of memory");
 		goto fail;

@@ -1,7 +1,8 @@
 /* store.h: feedmux's memory, an SQLite database. It decides, for every item
  * offered, whether it is new, a duplicate, an update or stale (DESIGN.md,
  * "Identity and deduplication"), keeps each feed's HTTP validators and
- * metadata, and hands out the entries to publish. */
+ * metadata, and hands out the entries to publish. A store is used by one
+ * thread at a time (its connection has no mutex of its own). */
 #ifndef FEEDMUX_STORE_H
 #define FEEDMUX_STORE_H
 

@@ -117,6 +117,7 @@ struct topic_fold {
 static void topic_fold_free(struct topic_fold *f);
 static void topic_grow16(UChar **p, int32_t *cap, int32_t need);
 static int topic_fold(struct topic_fold *f, const char *s, size_t len, int truncated);
+static int topic_is_ascii(const char *s, size_t len);
 static int topic_is_word_char(UChar32 c, int8_t type);
 static UChar32 topic_base_letter(UChar32 c);
 static int topic_is_cjk(UChar32 c);
@@ -181,6 +182,19 @@ topic_fold(struct topic_fold *f, const char *s, size_t len, int truncated)
 	}
 	if (len == 0)
 		return 0;
+	if (topic_is_ascii(s, len)) {
+		/* ASCII is its own NFKD, and its full case folding is A-Z to
+		 * a-z: widen and lower in one pass, without ICU (a third of
+		 * the matching's cost when most feeds are English). */
+		topic_grow16(&f->a, &f->acap, (int32_t)len + 1);
+		for (size_t k = 0; k < len; k++) {
+			unsigned char c = (unsigned char)s[k];
+			f->a[k] = (UChar)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+		}
+		dst = f->a;
+		n = (int32_t)len;
+		goto words;
+	}
 	nfkd = unorm2_getNFKDInstance(&err);
 	if (U_FAILURE(err))
 		return -1;
@@ -233,6 +247,7 @@ topic_fold(struct topic_fold *f, const char *s, size_t len, int truncated)
 
 	/* Words, compacted in place without the marks and format characters:
 	 * the write position never passes the read position. */
+words:
 	w = dst;
 	wlen = 0;
 	start = 0;
@@ -303,6 +318,22 @@ topic_fold(struct topic_fold *f, const char *s, size_t len, int truncated)
 		topic_add_span(f, start, wlen - start);
 	f->text = dst;
 	return 0;
+}
+
+/* Whether the len bytes at s are all ASCII, a word at a time. */
+static int
+topic_is_ascii(const char *s, size_t len)
+{
+	uint64_t acc = 0, w;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, s + i, 8);
+		acc |= w;
+	}
+	for (; i < len; i++)
+		acc |= (unsigned char)s[i];
+	return (acc & UINT64_C(0x8080808080808080)) == 0;
 }
 
 /* Whether c, of general category type, is part of a word. */

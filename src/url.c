@@ -8,11 +8,20 @@
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "xalloc.h"
 
 static int url_is_tracking_param(const char *param, size_t len);
+static int url_has_http_scheme(const char *ref);
+
+/* Whether ref starts with "http://" or "https://", in any case. */
+static int
+url_has_http_scheme(const char *ref)
+{
+	return strncasecmp(ref, "http://", 7) == 0 || strncasecmp(ref, "https://", 8) == 0;
+}
 
 /* Resolve ref against base. */
 char *
@@ -29,7 +38,9 @@ url_resolve(const char *base, const char *ref)
 	u = curl_url();
 	if (u == NULL)
 		goto done;
-	if (base != NULL && *base != '\0') {
+	/* An http(s) URL replaces the base whole: the base need not be
+	 * parsed (most links in feeds are absolute). */
+	if (base != NULL && *base != '\0' && !url_has_http_scheme(ref)) {
 		if (curl_url_set(u, CURLUPART_URL, base, flags) != CURLUE_OK)
 			goto absolute_only;
 		if (*ref == '\0') {
