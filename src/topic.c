@@ -45,6 +45,7 @@
 #define TOPIC_HTML_MAX (4 * TOPIC_TEXT_MAX) /* bytes of summary HTML scanned */
 #define TOPIC_WORD_NONE (-1)                /* a word that no term uses */
 #define TOPIC_WORD_SEP (-2)                 /* between fields */
+#define TOPIC_ASCII_RUN 16                  /* ASCII bytes that end an ICU stretch */
 
 enum {
 	TOPIC_F_MATCH = 1 << 0,
@@ -102,12 +103,12 @@ struct topic_span {
 	int32_t off, len;
 };
 
-/* Scratch for folding: two UTF-16 buffers used in turn, the words found,
- * and the word ids of the item so far. */
+/* Scratch for folding: the folded text and two UTF-16 buffers for ICU,
+ * the words found, and the word ids of the item so far. */
 struct topic_fold {
-	UChar *a, *b;
-	int32_t acap, bcap;
-	const UChar *text; /* a or b: the folded words */
+	UChar *a, *b, *c; /* the folded text; scratch */
+	int32_t acap, bcap, ccap;
+	const UChar *text; /* a: the folded words */
 	struct topic_span *spans;
 	size_t nspans, scap;
 	int32_t *ids;
@@ -116,8 +117,9 @@ struct topic_fold {
 
 static void topic_fold_free(struct topic_fold *f);
 static void topic_grow16(UChar **p, int32_t *cap, int32_t need);
+static void topic_keep16(UChar **p, int32_t *cap, int32_t need);
+static int topic_fold_icu(struct topic_fold *f, const UNormalizer2 *nfkd, const char *s, int32_t len, int32_t *n);
 static int topic_fold(struct topic_fold *f, const char *s, size_t len, int truncated);
-static int topic_is_ascii(const char *s, size_t len);
 static int topic_is_word_char(UChar32 c, int8_t type);
 static UChar32 topic_base_letter(UChar32 c);
 static int topic_is_cjk(UChar32 c);
@@ -146,6 +148,7 @@ topic_fold_free(struct topic_fold *f)
 {
 	free(f->a);
 	free(f->b);
+	free(f->c);
 	free(f->spans);
 	free(f->ids);
 	memset(f, 0, sizeof *f);
@@ -162,6 +165,59 @@ topic_grow16(UChar **p, int32_t *cap, int32_t need)
 	*p = xreallocarray(NULL, (size_t)*cap, sizeof **p);
 }
 
+/* Make *p hold at least need UTF-16 units, keeping what it holds. */
+static void
+topic_keep16(UChar **p, int32_t *cap, int32_t need)
+{
+	if (need <= *cap)
+		return;
+	*cap = need + need / 2;
+	*p = xreallocarray(*p, (size_t)*cap, sizeof **p);
+}
+
+/* Append the NFKD and full case folding of len bytes of UTF-8 at s to
+ * f->a from *n on, and move *n past them. 0, or -1 if ICU failed. */
+static int
+topic_fold_icu(struct topic_fold *f, const UNormalizer2 *nfkd, const char *s, int32_t len, int32_t *n)
+{
+	UErrorCode err = U_ZERO_ERROR;
+	const UChar *src;
+	int32_t u, m;
+
+	/* UTF-8 to UTF-16 never needs more units than there are bytes. */
+	topic_grow16(&f->b, &f->bcap, len + 1);
+	u_strFromUTF8WithSub(f->b, f->bcap, &u, s, len, 0xFFFD, NULL, &err);
+	if (U_FAILURE(err))
+		return -1;
+	src = f->b;
+	/* NFKD, unless the text already is. */
+	if (unorm2_spanQuickCheckYes(nfkd, src, u, &err) < u && U_SUCCESS(err)) {
+		topic_grow16(&f->c, &f->ccap, u * 2 + 16);
+		m = unorm2_normalize(nfkd, src, u, f->c, f->ccap, &err);
+		if (err == U_BUFFER_OVERFLOW_ERROR) {
+			err = U_ZERO_ERROR;
+			topic_grow16(&f->c, &f->ccap, m + 1);
+			m = unorm2_normalize(nfkd, src, u, f->c, f->ccap, &err);
+		}
+		src = f->c;
+		u = m;
+	}
+	if (U_FAILURE(err))
+		return -1;
+	/* Full case folding, appended to what is folded already. */
+	topic_keep16(&f->a, &f->acap, *n + u + 16);
+	m = u_strFoldCase(f->a + *n, f->acap - *n, src, u, U_FOLD_CASE_DEFAULT, &err);
+	if (err == U_BUFFER_OVERFLOW_ERROR) {
+		err = U_ZERO_ERROR;
+		topic_keep16(&f->a, &f->acap, *n + m + 16);
+		m = u_strFoldCase(f->a + *n, f->acap - *n, src, u, U_FOLD_CASE_DEFAULT, &err);
+	}
+	if (U_FAILURE(err))
+		return -1;
+	*n += m;
+	return 0;
+}
+
 /* Fold len bytes of UTF-8 at s into f->text and find its words (f->spans).
  * When the text was cut short (truncated), a word at its very end may be
  * part of a longer one and is dropped. 0, or -1 if ICU failed. */
@@ -169,9 +225,9 @@ static int
 topic_fold(struct topic_fold *f, const char *s, size_t len, int truncated)
 {
 	UErrorCode err = U_ZERO_ERROR;
-	const UNormalizer2 *nfkd;
-	UChar *src, *dst, *w;
-	int32_t n, m, i, wlen, start;
+	const UNormalizer2 *nfkd = NULL;
+	UChar *dst, *w;
+	int32_t n = 0, i, wlen, start;
 	int in_word = 0, prev_cjk = 0;
 
 	f->nspans = 0;
@@ -182,72 +238,45 @@ topic_fold(struct topic_fold *f, const char *s, size_t len, int truncated)
 	}
 	if (len == 0)
 		return 0;
-	if (topic_is_ascii(s, len)) {
+	for (size_t k = 0; k < len;) {
+		size_t q;
+
+		topic_keep16(&f->a, &f->acap, n + (int32_t)(len - k) + 16);
 		/* ASCII is its own NFKD, and its full case folding is A-Z to
-		 * a-z: widen and lower in one pass, without ICU (a third of
-		 * the matching's cost when most feeds are English). */
-		topic_grow16(&f->a, &f->acap, (int32_t)len + 1);
-		for (size_t k = 0; k < len; k++) {
-			unsigned char c = (unsigned char)s[k];
-			f->a[k] = (UChar)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+		 * a-z: widened and lowered here, without ICU. */
+		while (k < len && (unsigned char)s[k] < 0x80) {
+			unsigned char c = (unsigned char)s[k++];
+			f->a[n++] = (UChar)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
 		}
-		dst = f->a;
-		n = (int32_t)len;
-		goto words;
-	}
-	nfkd = unorm2_getNFKDInstance(&err);
-	if (U_FAILURE(err))
-		return -1;
+		if (k == len)
+			break;
+		/* The rest through ICU, up to the next long ASCII stretch (short
+		 * ones, as the spaces between Cyrillic words, go along rather
+		 * than cost a call each). Cutting at any ASCII character is
+		 * exact: it is a starter, so NFKD's reordering never crosses
+		 * it, and case folding is per character. */
+		for (q = k; q < len;) {
+			size_t r = q;
 
-	/* UTF-8 to UTF-16 never needs more units than there are bytes. */
-	topic_grow16(&f->a, &f->acap, (int32_t)len + 1);
-	u_strFromUTF8WithSub(f->a, f->acap, &n, s, (int32_t)len, 0xFFFD, NULL, &err);
-	if (U_FAILURE(err))
-		return -1;
-	src = f->a;
-
-	/* NFKD, unless the text already is (plain ASCII always is). */
-	if (unorm2_spanQuickCheckYes(nfkd, src, n, &err) < n && U_SUCCESS(err)) {
-		topic_grow16(&f->b, &f->bcap, n * 2 + 16);
-		m = unorm2_normalize(nfkd, src, n, f->b, f->bcap, &err);
-		if (err == U_BUFFER_OVERFLOW_ERROR) {
-			err = U_ZERO_ERROR;
-			topic_grow16(&f->b, &f->bcap, m + 1);
-			m = unorm2_normalize(nfkd, src, n, f->b, f->bcap, &err);
+			while (r < len && (unsigned char)s[r] >= 0x80)
+				r++;
+			q = r;
+			while (r < len && r - q < TOPIC_ASCII_RUN && (unsigned char)s[r] < 0x80)
+				r++;
+			if (r - q >= TOPIC_ASCII_RUN)
+				break;
+			q = r;
 		}
-		src = f->b;
-		n = m;
+		if (nfkd == NULL && (nfkd = unorm2_getNFKDInstance(&err), U_FAILURE(err)))
+			return -1;
+		if (topic_fold_icu(f, nfkd, s + k, (int32_t)(q - k), &n) != 0)
+			return -1;
+		k = q;
 	}
-	if (U_FAILURE(err))
-		return -1;
-
-	/* Full case folding, into the other buffer. */
-	if (src == f->a) {
-		topic_grow16(&f->b, &f->bcap, n + 16);
-		dst = f->b;
-	} else {
-		topic_grow16(&f->a, &f->acap, n + 16);
-		dst = f->a;
-	}
-	m = u_strFoldCase(dst, dst == f->a ? f->acap : f->bcap, src, n, U_FOLD_CASE_DEFAULT, &err);
-	if (err == U_BUFFER_OVERFLOW_ERROR) {
-		err = U_ZERO_ERROR;
-		if (dst == f->a) {
-			topic_grow16(&f->a, &f->acap, m + 1);
-			dst = f->a;
-		} else {
-			topic_grow16(&f->b, &f->bcap, m + 1);
-			dst = f->b;
-		}
-		m = u_strFoldCase(dst, dst == f->a ? f->acap : f->bcap, src, n, U_FOLD_CASE_DEFAULT, &err);
-	}
-	if (U_FAILURE(err))
-		return -1;
-	n = m;
+	dst = f->a;
 
 	/* Words, compacted in place without the marks and format characters:
 	 * the write position never passes the read position. */
-words:
 	w = dst;
 	wlen = 0;
 	start = 0;
@@ -318,22 +347,6 @@ words:
 		topic_add_span(f, start, wlen - start);
 	f->text = dst;
 	return 0;
-}
-
-/* Whether the len bytes at s are all ASCII, a word at a time. */
-static int
-topic_is_ascii(const char *s, size_t len)
-{
-	uint64_t acc = 0, w;
-	size_t i = 0;
-
-	for (; i + 8 <= len; i += 8) {
-		memcpy(&w, s + i, 8);
-		acc |= w;
-	}
-	for (; i < len; i++)
-		acc |= (unsigned char)s[i];
-	return (acc & UINT64_C(0x8080808080808080)) == 0;
 }
 
 /* Whether c, of general category type, is part of a word. */
@@ -924,6 +937,28 @@ topic_html_text(const char *html, size_t max, size_t *outlen, int *truncated)
 				i += len;
 				continue;
 			}
+		}
+		if (c != '<' && c != '&') {
+			/* Text up to the next '<' or '&', in one copy; the input
+			 * is sanitized, so valid UTF-8, and a cut at max backs off
+			 * to a character boundary. */
+			const char *stop = html + i;
+
+			while (stop < html + n && *stop != '<' && *stop != '&')
+				stop++;
+			len = (size_t)(stop - html) - i;
+			if (o + len > max) {
+				len = max - o;
+				while (len > 0 && ((unsigned char)html[i + len] & 0xC0) == 0x80)
+					len--;
+				memcpy(out + o, html + i, len);
+				o += len;
+				goto full;
+			}
+			memcpy(out + o, html + i, len);
+			o += len;
+			i += len;
+			continue;
 		}
 		/* one character, whole */
 		len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
