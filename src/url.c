@@ -15,12 +15,80 @@
 
 static int url_is_tracking_param(const char *param, size_t len);
 static int url_has_http_scheme(const char *ref);
+static int url_is_plain_char(unsigned char c);
+static int url_is_settled(const char *ref);
 
 /* Whether ref starts with "http://" or "https://", in any case. */
 static int
 url_has_http_scheme(const char *ref)
 {
 	return strncasecmp(ref, "http://", 7) == 0 || strncasecmp(ref, "https://", 8) == 0;
+}
+
+/* Whether c may stand in a path, query or fragment as it is: RFC 3986's
+ * unreserved and sub-delims, ':' and '@' (not '%': an escape is left to
+ * curl). */
+static int
+url_is_plain_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c != '\0' && strchr("-._~!$&'()*+,;=:@", c) != NULL);
+}
+
+/* Whether curl would give ref back exactly as it is: "http://" or
+ * "https://", a host of lower-case letters, digits, dots and hyphens
+ * whose last label starts with a letter (so no IPv4 number to
+ * normalize), no user or port, a path with no "." or ".." segment, an
+ * optional non-empty query and fragment, and no character that needs
+ * encoding. Most links in feeds are; tests/unit/test_url.c holds the
+ * fast answer to curl's on the corpus's links and on variants of them. */
+static int
+url_is_settled(const char *ref)
+{
+	const char *p, *label;
+
+	if (strncmp(ref, "http://", 7) == 0)
+		p = ref + 7;
+	else if (strncmp(ref, "https://", 8) == 0)
+		p = ref + 8;
+	else
+		return 0;
+	for (label = p;; p++) {
+		if (*p == '.') {
+			if (p == label)
+				return 0;
+			label = p + 1;
+		} else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-')) {
+			break;
+		}
+	}
+	if (*p != '/' || p == label || !(*label >= 'a' && *label <= 'z') || p[-1] == '-')
+		return 0;
+	while (*p == '/') {
+		const char *seg = ++p;
+
+		while (url_is_plain_char((unsigned char)*p))
+			p++;
+		if ((p - seg == 1 && seg[0] == '.') || (p - seg == 2 && seg[0] == '.' && seg[1] == '.'))
+			return 0;
+	}
+	if (*p == '?') {
+		const char *q = ++p;
+
+		while (url_is_plain_char((unsigned char)*p) || *p == '/' || *p == '?')
+			p++;
+		if (p == q)
+			return 0;
+	}
+	if (*p == '#') {
+		const char *q = ++p;
+
+		while (url_is_plain_char((unsigned char)*p) || *p == '/' || *p == '?')
+			p++;
+		if (p == q)
+			return 0;
+	}
+	return *p == '\0';
 }
 
 /* Resolve ref against base. */
@@ -35,6 +103,8 @@ url_resolve(const char *base, const char *ref)
 		return NULL;
 	while (isspace((unsigned char)*ref))
 		ref++;
+	if (url_is_settled(ref))
+		return xstrdup(ref);
 	u = curl_url();
 	if (u == NULL)
 		goto done;
