@@ -60,6 +60,7 @@
 #include <libxml/parserInternals.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -500,6 +501,7 @@ static void parse_choose_encoding(struct parser *p, const unsigned char *u, size
 static char *parse_declared_encoding(const unsigned char *u, size_t len);
 static int parse_is_8bit(const char *name);
 static int parse_input(struct parser *p, const char *data, size_t len, int last);
+static int parse_plain8(const unsigned char *s);
 static void parse_decode_mixed(struct parser *p, const unsigned char *s, size_t len, int last, int trusted);
 static void parse_decode_iconv(struct parser *p, const char *s, size_t len, int last);
 static int parse_utf8_seq(const unsigned char *s, size_t len, unsigned *cp);
@@ -965,6 +967,19 @@ parse_emit(struct parser *p, unsigned cp)
 	buf_append(&p->out, u, n);
 }
 
+/* Whether the 8 bytes at s are all from ' ' to 0x7F. A byte's high bit
+ * is set where it fails (a borrow may set more above one that fails,
+ * never one when none does). */
+static int
+parse_plain8(const unsigned char *s)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+	uint64_t w;
+
+	memcpy(&w, s, sizeof w);
+	return ((w | ((w - 0x20 * ones) & ~w)) & high) == 0;
+}
+
 /* UTF-8 with repairs, into p->out: valid sequences are kept (counted when
  * the document declared an 8-bit encoding), any other byte is read as
  * windows-1252 (which ISO-8859-1 documents really are). trusted: the
@@ -983,9 +998,15 @@ parse_decode_mixed(struct parser *p, const unsigned char *s, size_t len, int las
 
 		/* Plain ASCII is copied as it is. */
 		if (!p->lead) {
-			while (run < len && ((s[run] >= 0x20 && s[run] < 0x80) || s[run] == '\n' || s[run] == '\t' ||
-			                     s[run] == '\r'))
-				run++;
+			for (;;) {
+				if (len - run >= 8 && parse_plain8(s + run))
+					run += 8;
+				else if (run < len && ((s[run] >= 0x20 && s[run] < 0x80) || s[run] == '\n' ||
+				                       s[run] == '\t' || s[run] == '\r'))
+					run++;
+				else
+					break;
+			}
 			if (run > i) {
 				buf_append(&p->out, (const char *)s + i, run - i);
 				i = run;
@@ -1808,8 +1829,20 @@ parse_looks_like_html(const char *s)
 static void
 parse_clean(char *s)
 {
-	char *w = s;
+	size_t n = strlen(s), i = 0;
+	char *w;
 
+	/* Most fields have none: step over what is plain, eight at a time. */
+	while (i < n) {
+		if (n - i >= 8 && parse_plain8((const unsigned char *)s + i))
+			i += 8;
+		else if ((unsigned char)s[i] >= 0x20 || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')
+			i++;
+		else
+			break;
+	}
+	s += i;
+	w = s;
 	for (; *s; s++)
 		if ((unsigned char)*s >= 0x20 || *s == '\t' || *s == '\n' || *s == '\r')
 			*w++ = *s;
