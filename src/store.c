@@ -44,6 +44,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "bloom.h"
 #include "buf.h"
 #include "log.h"
 #include "strlist.h"
@@ -70,6 +71,12 @@ enum store_stmt {
 	ST_FIND_ALIAS,
 	ST_FIND_LINK,
 	ST_ENTRY_ID_TAKEN,
+	ST_DATA_VERSION,
+	ST_MAX_ITEM,
+	ST_SEEN_IDENTITIES,
+	ST_SEEN_ALIASES,
+	ST_SEEN_LINKS,
+	ST_SEEN_ENTRY_IDS,
 	ST_ITEM_INSERT,
 	ST_ITEM_UPDATE,
 	ST_ENC_DELETE,
@@ -126,6 +133,13 @@ struct store_walk_row {
 	time_t updated;
 };
 
+/* Keys of the seen filter: 8 bytes of a hash (XXH3-128, so uniform),
+ * moved by a constant per kind so the kinds do not share keys. */
+#define STORE_SEEN_IDENTITY UINT64_C(0)
+#define STORE_SEEN_LINK UINT64_C(0x9E3779B97F4A7C15)
+#define STORE_SEEN_ENTRY UINT64_C(0xC2B2AE3D27D4EB4F)
+#define STORE_SEEN_MIN 65536 /* keys: 80 KB */
+
 struct store {
 	sqlite3 *db;
 	char *path;
@@ -144,6 +158,16 @@ struct store {
 	int unit_feed_row;       /* unit_name's feeds row is ensured in the unit */
 	void (*lost_fn)(void *arg, const char *name);
 	void *lost_arg;
+	/* Every identity (items' and aliases'), link hash and entry id in the
+	 * database, as keys of a Bloom filter: a new item's lookups are
+	 * skipped when it says "never added". Built at the first offer,
+	 * rebuilt larger when full, and rebuilt when another connection
+	 * has written (data_version moved). Stale keys of rolled-back or
+	 * purged rows only cost a lookup. NULL, and seen_off, after a
+	 * failed build: every lookup is made. */
+	struct bloom *seen;
+	int seen_off;
+	int64_t seen_version;
 };
 
 static int store_exec(sqlite3 *db, const char *sql, const char *path, const char *what, char **err);
@@ -173,6 +197,13 @@ static void store_row_clear(struct store_row *row);
 static int store_find(struct store *st, enum store_stmt s, const struct item_hash *h, const char *feed,
                       struct store_row *row);
 static int store_find_identity(struct store *st, const struct item_hash *ident, struct store_row *row);
+static uint64_t store_seen_hash_key(const struct item_hash *h, uint64_t domain);
+static uint64_t store_seen_text_key(const char *s, size_t len);
+static int store_seen_scan(struct store *st, struct bloom *b, enum store_stmt s, int text);
+static void store_seen_build(struct store *st, size_t capacity);
+static void store_seen_sync(struct store *st);
+static int store_seen_maybe(const struct store *st, uint64_t key);
+static void store_seen_add(struct store *st, uint64_t key);
 static char *store_categories(const struct item *it);
 static void store_bind_fields(sqlite3_stmt *stmt, const struct item *it, const struct item_hash *link_hash,
                               const struct item_hash *content, time_t published, int date_flags,
@@ -330,6 +361,13 @@ static const char *const store_sql[ST_COUNT] = {
                      "WHERE j.link_hash = ?1 AND s.item = j.id AND s.feed = ?2) "
                      "ORDER BY i.id LIMIT 1",
     [ST_ENTRY_ID_TAKEN] = "SELECT 1 FROM items WHERE entry_id = ?1",
+    [ST_DATA_VERSION] = "PRAGMA data_version",
+    [ST_MAX_ITEM] = "SELECT coalesce(max(id), 0) FROM items",
+    /* Each read from an index of its own (covering), not the table. */
+    [ST_SEEN_IDENTITIES] = "SELECT identity FROM items",
+    [ST_SEEN_ALIASES] = "SELECT identity FROM item_sources",
+    [ST_SEEN_LINKS] = "SELECT link_hash FROM items WHERE link_hash IS NOT NULL",
+    [ST_SEEN_ENTRY_IDS] = "SELECT entry_id FROM items",
     [ST_ITEM_INSERT] =
         "INSERT INTO items(identity, link_hash, content_hash, feed, entry_id, src_id, "
         "id_is_permalink, title, link, summary, content, author, categories, published, "
@@ -694,6 +732,7 @@ store_close(struct store *st)
 	else if (st->db != NULL && strcmp(st->path, ":memory:") != 0)
 		store_mark_clean(st->path);
 	strlist_free(&st->unit_names);
+	bloom_free(st->seen);
 	free(st->path);
 	free(st);
 }
@@ -916,11 +955,140 @@ store_find(struct store *st, enum store_stmt s, const struct item_hash *h, const
 static int
 store_find_identity(struct store *st, const struct item_hash *ident, struct store_row *row)
 {
-	int found = store_find(st, ST_FIND_IDENTITY, ident, NULL, row);
+	int found;
+
+	if (!store_seen_maybe(st, store_seen_hash_key(ident, STORE_SEEN_IDENTITY)))
+		return 0;
+	found = store_find(st, ST_FIND_IDENTITY, ident, NULL, row);
 
 	if (found == 0)
 		found = store_find(st, ST_FIND_ALIAS, ident, NULL, row);
 	return found;
+}
+
+/* The key of a hash. */
+static uint64_t
+store_seen_hash_key(const struct item_hash *h, uint64_t domain)
+{
+	uint64_t k;
+
+	memcpy(&k, h->b, sizeof k);
+	return k ^ domain;
+}
+
+/* The key of an entry id. */
+static uint64_t
+store_seen_text_key(const char *s, size_t len)
+{
+	return XXH3_64bits(s, len) ^ STORE_SEEN_ENTRY;
+}
+
+/* Add the keys of one column read by statement s (hashes, or entry id
+ * text). 0, or -1 on an error (logged). */
+static int
+store_seen_scan(struct store *st, struct bloom *b, enum store_stmt s, int text)
+{
+	sqlite3_stmt *stmt = st->stmt[s];
+	uint64_t domain = s == ST_SEEN_LINKS ? STORE_SEEN_LINK : STORE_SEEN_IDENTITY;
+	int rc;
+
+	while ((rc = store_step(st, stmt, "read the keys of the items")) == SQLITE_ROW) {
+		if (text) {
+			const char *t = (const char *)sqlite3_column_text(stmt, 0);
+
+			if (t != NULL)
+				bloom_add(b, store_seen_text_key(t, (size_t)sqlite3_column_bytes(stmt, 0)));
+		} else {
+			struct item_hash h;
+
+			if (store_col_hash(stmt, 0, &h))
+				bloom_add(b, store_seen_hash_key(&h, domain));
+		}
+	}
+	store_done(stmt);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* (Re)build the filter from the database, for at least capacity keys
+ * and half again as many as the items (three keys each) may need. On an
+ * error the filter is given up: every lookup is made from then on. */
+static void
+store_seen_build(struct store *st, size_t capacity)
+{
+	struct bloom *b;
+	int64_t maxid = 0;
+	size_t want;
+
+	bloom_free(st->seen);
+	st->seen = NULL;
+	if (store_step(st, st->stmt[ST_MAX_ITEM], "read the last item id") == SQLITE_ROW)
+		maxid = sqlite3_column_int64(st->stmt[ST_MAX_ITEM], 0);
+	else
+		maxid = -1;
+	store_done(st->stmt[ST_MAX_ITEM]);
+	if (maxid < 0)
+		goto fail;
+	want = (size_t)maxid * 3 + (size_t)maxid * 3 / 2;
+	if (want < capacity)
+		want = capacity;
+	if (want < STORE_SEEN_MIN)
+		want = STORE_SEEN_MIN;
+	b = bloom_new(want);
+	if (store_seen_scan(st, b, ST_SEEN_IDENTITIES, 0) != 0 || store_seen_scan(st, b, ST_SEEN_ALIASES, 0) != 0 ||
+	    store_seen_scan(st, b, ST_SEEN_LINKS, 0) != 0 || store_seen_scan(st, b, ST_SEEN_ENTRY_IDS, 1) != 0) {
+		bloom_free(b);
+		goto fail;
+	}
+	st->seen = b;
+	return;
+fail:
+	log_warn("store: %s: every item is looked up in the indexes from now on", st->path);
+	st->seen_off = 1;
+}
+
+/* Build the filter if there is none, or again if another connection has
+ * committed since (PRAGMA data_version). Called where the transaction
+ * already holds the write lock, so no other commit can come between
+ * this and the lookups it guards. */
+static void
+store_seen_sync(struct store *st)
+{
+	sqlite3_stmt *stmt = st->stmt[ST_DATA_VERSION];
+	int64_t v;
+
+	if (st->seen_off)
+		return;
+	if (store_step(st, stmt, "read data_version") != SQLITE_ROW) {
+		store_done(stmt);
+		bloom_free(st->seen);
+		st->seen = NULL;
+		st->seen_off = 1;
+		return;
+	}
+	v = sqlite3_column_int64(stmt, 0);
+	store_done(stmt);
+	if (st->seen != NULL && v == st->seen_version)
+		return;
+	st->seen_version = v;
+	store_seen_build(st, 0);
+}
+
+/* 0 when key is certainly in no row, 1 when it may be (or no filter). */
+static int
+store_seen_maybe(const struct store *st, uint64_t key)
+{
+	return st->seen == NULL || bloom_maybe(st->seen, key);
+}
+
+/* Record a key written; a full filter is built again, larger. */
+static void
+store_seen_add(struct store *st, uint64_t key)
+{
+	if (st->seen == NULL)
+		return;
+	bloom_add(st->seen, key);
+	if (bloom_count(st->seen) > bloom_capacity(st->seen))
+		store_seen_build(st, bloom_count(st->seen) + bloom_count(st->seen) / 2);
 }
 
 /* Categories joined by newlines (a newline inside a term becomes a
@@ -1020,7 +1188,10 @@ store_insert(struct store *st, const char *feed, const struct item *it, const st
 	id = item_trim(it->id, &idlen);
 	if (idlen > 0)
 		src_id = xstrndup(id, idlen);
-	if (src_id != NULL && item_id_is_uri(src_id, idlen)) {
+	if (src_id != NULL && item_id_is_uri(src_id, idlen) &&
+	    !store_seen_maybe(st, store_seen_text_key(src_id, idlen))) {
+		entry_id = xstrdup(src_id);
+	} else if (src_id != NULL && item_id_is_uri(src_id, idlen)) {
 		stmt = st->stmt[ST_ENTRY_ID_TAKEN];
 		store_bind_text(stmt, 1, src_id);
 		rc = store_step(st, stmt, "check entry id");
@@ -1048,6 +1219,10 @@ store_insert(struct store *st, const char *feed, const struct item *it, const st
 	store_done(stmt);
 	if (rc < 0)
 		goto done;
+	store_seen_add(st, store_seen_hash_key(ident, STORE_SEEN_IDENTITY));
+	if (link_hash != NULL)
+		store_seen_add(st, store_seen_hash_key(link_hash, STORE_SEEN_LINK));
+	store_seen_add(st, store_seen_text_key(entry_id, strlen(entry_id)));
 	if (store_enclosures_write(st, sqlite3_last_insert_rowid(st->db), it, 0) != 0)
 		goto done;
 	ret = 0;
@@ -1083,6 +1258,8 @@ store_update(struct store *st, const struct store_row *row, const struct item *i
 	store_done(stmt);
 	if (rc < 0)
 		return -1;
+	if (link_hash != NULL)
+		store_seen_add(st, store_seen_hash_key(link_hash, STORE_SEEN_LINK));
 	/* The topics' copy of the sort date follows a new published date. */
 	stmt = st->stmt[ST_TOPIC_REDATE];
 	sqlite3_bind_int64(stmt, 1, row->id);
@@ -1107,7 +1284,10 @@ store_source_add(struct store *st, sqlite3_int64 id, const char *feed, const str
 	sqlite3_bind_int64(stmt, 4, (sqlite3_int64)now);
 	rc = store_step(st, stmt, "add item source");
 	store_done(stmt);
-	return rc < 0 ? -1 : 0;
+	if (rc < 0)
+		return -1;
+	store_seen_add(st, store_seen_hash_key(ident, STORE_SEEN_IDENTITY));
+	return 0;
 }
 
 /* Same identity, different content: update or stale.
@@ -1207,6 +1387,8 @@ store_offer(struct store *st, const char *feed, const struct item *it, const str
 		if (store_run(st, ST_FEED_ENSURE, "add feed") != 0)
 			goto done;
 	}
+	/* The feeds row above was a write: the lock is held. */
+	store_seen_sync(st);
 
 	if ((found = store_find_identity(st, &ident, &row)) < 0)
 		goto done;
@@ -1217,7 +1399,8 @@ store_offer(struct store *st, const char *feed, const struct item *it, const str
 		if ((found = store_find_identity(st, &ident, &row)) < 0)
 			goto done;
 	}
-	if (!found && lh != NULL && (found = store_find(st, ST_FIND_LINK, lh, feed, &row)) < 0)
+	if (!found && lh != NULL && store_seen_maybe(st, store_seen_hash_key(lh, STORE_SEEN_LINK)) &&
+	    (found = store_find(st, ST_FIND_LINK, lh, feed, &row)) < 0)
 		goto done;
 
 	if (!found) {

@@ -1737,6 +1737,84 @@ test_meta(void **state)
 	tmp_remove(&t);
 }
 
+/* New items skip their lookups when the store's filter says no row has
+ * their keys; it must never say so wrongly. A second store on the same
+ * file (another process, as far as SQLite knows) adds items after the
+ * first has built its filter: the first must find them as duplicates,
+ * not insert them again (which the UNIQUE identity would refuse, losing
+ * the offer). */
+static void
+test_seen_other_writer(void **state)
+{
+	struct tmp t;
+	char *err = NULL;
+	struct store *a, *b;
+	struct item *x = mk("tag:x,1", "https://example.com/x", "X", "x");
+	struct item *y = mk("tag:y,1", "https://example.com/y", "Y", "y");
+	struct item *y_link = mk(NULL, "https://example.com/y", "Y", "y");
+
+	(void)state;
+	tmp_make(&t);
+	a = store_open(t.path, &err);
+	assert_non_null(a);
+	b = store_open(t.path, &err);
+	assert_non_null(b);
+	assert_int_equal(offer(a, "fa", x, 1000), STORE_NEW); /* a builds its filter */
+	assert_int_equal(offer(b, "fb", y, 1100), STORE_NEW);
+	if (offer(a, "fa", y, 1200) != STORE_DUPLICATE)
+		fail_msg("an item another connection stored was not found by identity");
+	/* and by link, from a third feed, without an id */
+	if (offer(a, "fc", y_link, 1300) != STORE_DUPLICATE)
+		fail_msg("an item another connection stored was not found by link");
+	assert_int_equal(sql_int(t.path, "SELECT count(*) FROM items"), 2);
+	store_close(a);
+	store_close(b);
+	item_free(x);
+	item_free(y);
+	item_free(y_link);
+	tmp_remove(&t);
+}
+
+/* 30,000 items (90,000 keys) outgrow the first filter (65,536 keys) and
+ * one rolled back: every one offered again is a duplicate, found by
+ * identity; the rolled-back one is new again. */
+static void
+test_seen_grows(void **state)
+{
+	struct tmp t;
+	char *err = NULL;
+	struct store *st;
+	struct item *gone = mkd("tag:gone,1", "gone", 500);
+
+	(void)state;
+	tmp_make(&t);
+	st = store_open(t.path, &err);
+	assert_non_null(st);
+	assert_int_equal(store_begin(st), 0);
+	offer_many(st, "f", 0, 30000, 1000, 2000);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(offer(st, "f", gone, 2100), STORE_NEW);
+	store_rollback(st);
+	assert_int_equal(store_begin(st), 0);
+	for (int i = 0; i < 30000; i++) {
+		char id[64];
+		struct item *it;
+
+		snprintf(id, sizeof id, "tag:f,%d", i);
+		it = mkd(id, id, 1000);
+		if (offer(st, "f", it, 3000) != STORE_DUPLICATE)
+			fail_msg("item %d of 30000, offered again, was not a duplicate", i);
+		item_free(it);
+	}
+	assert_int_equal(offer(st, "f", gone, 3100), STORE_NEW);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(sql_int(t.path, "SELECT count(*) FROM items"), 30001);
+	store_close(st);
+	item_free(gone);
+	tmp_remove(&t);
+}
+
 int
 main(void)
 {
@@ -1767,6 +1845,8 @@ main(void)
 	    cmocka_unit_test(test_validators_for),
 	    cmocka_unit_test(test_migrate_v1),
 	    cmocka_unit_test(test_meta),
+	    cmocka_unit_test(test_seen_other_writer),
+	    cmocka_unit_test(test_seen_grows),
 	};
 	/* clang-format on */
 
