@@ -89,6 +89,7 @@ enum store_stmt {
 	ST_RECENT,
 	ST_ITEM_SORT_DATE,
 	ST_ITEM_SET_STORY,
+	ST_ITEM_EXISTS,
 	ST_TOPIC_DELETE,
 	ST_TOPIC_INSERT,
 	ST_TOPIC_SELECT,
@@ -399,7 +400,10 @@ static const char *const store_sql[ST_COUNT] = {
                   "UNION ALL SELECT " STORE_ENTRY_COLS " FROM items i JOIN feeds f ON f.name = i.feed "
                   "WHERE i.first_seen > ?5 AND " STORE_ACTIVE " ORDER BY 15, 1 LIMIT ?2",
     [ST_ITEM_SORT_DATE] = "SELECT sort_date FROM items WHERE id = ?1",
-    [ST_ITEM_SET_STORY] = "UPDATE items SET story = ?2 WHERE id = ?1",
+    /* Only when it changes: a row with content is rewritten whole, with
+     * its overflow pages, and a story's lead is marked at every join. */
+    [ST_ITEM_SET_STORY] = "UPDATE items SET story = ?2 WHERE id = ?1 AND story <> ?2",
+    [ST_ITEM_EXISTS] = "SELECT 1 FROM items WHERE id = ?1",
     [ST_TOPIC_DELETE] = "DELETE FROM item_topics WHERE item = ?1",
     [ST_TOPIC_INSERT] = "INSERT INTO item_topics(topic, item, pos, sort_date) VALUES (?1, ?2, ?3, ?4) "
                         "ON CONFLICT(topic, item) DO NOTHING",
@@ -1831,11 +1835,18 @@ store_item_set_story(struct store *st, int64_t item, int64_t story)
 	store_done(stmt);
 	if (rc < 0)
 		return -1;
-	if (sqlite3_changes(st->db) == 0) {
+	if (sqlite3_changes(st->db) > 0)
+		return 0;
+	/* Nothing changed: the mark was there already, or there is no item. */
+	stmt = st->stmt[ST_ITEM_EXISTS];
+	sqlite3_bind_int64(stmt, 1, item);
+	rc = store_step(st, stmt, "look up item");
+	store_done(stmt);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
 		log_err("store: set story: no item %lld", (long long)item);
-		return -1;
-	}
-	return 0;
+	return -1;
 }
 
 /* Replace the active feeds (NULL or none: every feed is active). */
