@@ -190,26 +190,66 @@ item_hash_field(XXH3_state_t *xs, const char *s, size_t len)
 static void
 item_hash_text(XXH3_state_t *xs, const char *s)
 {
-	/* The normalized text is the source but where white space is not a
-	 * single ' ': stretches between those are fed from the source as they
-	 * are (the hash does not depend on how its input is split). */
-	size_t len, i = 0, from = 0;
+	/* Collapsed into a buffer and hashed a buffer at a time: one update
+	 * per line or word would cost more than the hashing itself. White
+	 * space is ' ' or a byte below it, so a stretch with no byte below
+	 * ' ' (found eight at a time) and no two spaces in a row is copied
+	 * as it is. */
+	const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+	char chunk[4096];
+	size_t len, i = 0, n = 0;
 
 	s = item_trim(s, &len);
 	while (i < len) {
-		if ((unsigned char)s[i] > ' ' || !item_is_space(s[i]) ||
-		    (s[i] == ' ' && !item_is_space(s[i + 1]))) {
-			i++;
-			continue;
+		size_t j = i;
+		uint64_t w;
+
+		for (; len - j >= 8; j += 8) {
+			uint64_t x, sp;
+
+			memcpy(&w, s + j, 8);
+			if (((w - 0x20 * ones) & ~w & high) != 0)
+				break; /* a byte below ' ' */
+			/* 0x80 in each byte that is ' ' (exact, no borrows) */
+			x = w ^ (0x20 * ones);
+			sp = ~(((x & ~high) + ~high) | x | ~high);
+			if ((sp & (sp >> 8)) != 0 || ((sp >> 56) != 0 && j + 8 < len && s[j + 8] == ' '))
+				break; /* two spaces */
 		}
-		XXH3_128bits_update(xs, s + from, i - from);
-		XXH3_128bits_update(xs, " ", 1);
-		while (i < len && item_is_space(s[i]))
-			i++;
-		from = i;
+		while (j < len && (unsigned char)s[j] >= ' ' && !(s[j] == ' ' && j + 1 < len && s[j + 1] == ' '))
+			j++;
+		if (j < len && s[j] == ' ')
+			j++; /* the first of two spaces is copied */
+		while (i < j) {
+			size_t take = j - i < sizeof chunk - n ? j - i : sizeof chunk - n;
+
+			memcpy(chunk + n, s + i, take);
+			n += take;
+			i += take;
+			if (n == sizeof chunk) {
+				XXH3_128bits_update(xs, chunk, n);
+				n = 0;
+			}
+		}
+		if (i == len)
+			break;
+		if (item_is_space(s[i])) {
+			/* One ' ' for the run, unless a space just copied began it
+			 * (the text is trimmed, so i > 0 here). */
+			if (s[i - 1] != ' ')
+				chunk[n++] = ' ';
+			while (i < len && item_is_space(s[i]))
+				i++;
+		} else {
+			chunk[n++] = s[i++]; /* a control byte that is not white space */
+		}
+		if (n == sizeof chunk) {
+			XXH3_128bits_update(xs, chunk, n);
+			n = 0;
+		}
 	}
-	XXH3_128bits_update(xs, s + from, len - from);
-	XXH3_128bits_update(xs, "", 1);
+	chunk[n++] = '\0';
+	XXH3_128bits_update(xs, chunk, n);
 }
 
 /* The identity hash: id, else canonical link, else feed + title + date.

@@ -2380,25 +2380,27 @@ parse_capture_end(struct parser *p)
 {
 	struct parse_capture *c = &p->cap;
 	const struct parse_frame *f = &p->stack[p->depth - 1];
-	char *raw;
+	char *raw, *owned = NULL;
+	int aux_taken = 0;
 
 	c->active = 0;
 	if (c->mode == CAP_SKIP)
 		return;
-	raw = buf_steal(&c->text);
+	/* The text is worked on in its buffer, which keeps its memory for
+	 * the next field (every value below is a copy). */
+	buf_append(&c->text, "", 0);
+	raw = c->text.data;
 	if (c->tt == TT_B64_TEXT || c->tt == TT_B64_HTML) {
 		/* Text only if it decodes to UTF-8 text (not an image). */
-		char *dec = parse_base64_text(raw);
-		free(raw);
-		if (dec == NULL)
+		if ((raw = owned = parse_base64_text(raw)) == NULL)
 			return;
-		raw = dec;
 		c->tt = c->tt == TT_B64_TEXT ? TT_TEXT : TT_HTML;
 	}
 	parse_clean(raw);
 	if (c->mode == CAP_PERSON && *parse_trim(raw) == '\0') {
-		free(raw);
-		raw = buf_steal(&c->aux);
+		buf_append(&c->aux, "", 0);
+		raw = c->aux.data;
+		aux_taken = 1;
 		parse_clean(raw);
 	}
 	for (int i = 0; i < c->nrows && !p->failed; i++) {
@@ -2424,7 +2426,7 @@ parse_capture_end(struct parser *p)
 		case K_URL: {
 			/* Empty text is no link (not the base URL). */
 			const char *u = raw + strspn(raw, " \t\r\n");
-			if (*u == '\0' && c->aux.len > 0)
+			if (*u == '\0' && !aux_taken && c->aux.len > 0)
 				u = c->aux.data;
 			if (*u != '\0')
 				v = parse_resolve(f->base, u);
@@ -2474,7 +2476,7 @@ parse_capture_end(struct parser *p)
 		if (v != NULL)
 			parse_offer_string(p, c->where, row, v);
 	}
-	free(raw);
+	free(owned);
 }
 
 /* Whether row may set its field now (it beats what set it before); if so

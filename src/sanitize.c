@@ -676,6 +676,9 @@ sanitize_parse(const char *html)
 
 	buf_init(&clean);
 	buf_init(&in);
+	/* Sized once: cleaning seldom grows the text (U+FFFD for a lone byte). */
+	buf_reserve(&clean, n);
+	buf_reserve(&in, n + 16);
 	sanitize_put(&clean, html, n, SP_RAW);
 	buf_puts(&in, "<html><body>");
 	sanitize_guard(&in, clean.data ? clean.data : "", clean.len);
@@ -1218,6 +1221,8 @@ sanitize_html(const char *html, const char *base_url)
 	}
 	if ((doc = sanitize_parse(html)) == NULL)
 		goto done;
+	/* The output is about as long as the input: one allocation. */
+	buf_reserve(&o.b, sanitize_input_len(html));
 	sanitize_walk(doc->children, sanitize_html_enter, sanitize_html_leave, &o);
 done:
 	out = sanitize_trim(o.b.data ? o.b.data : "", o.b.len);

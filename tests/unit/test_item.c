@@ -303,6 +303,89 @@ test_content_hash(void **state)
 	item_free(e2);
 }
 
+/* The content hash of a fixed item with every kind of white space run,
+ * a control byte, UTF-8, and fields longer than the 4 KiB the text is
+ * hashed in: its value is pinned, as stored hashes must not change with
+ * the code (the value is what feedmux 0.1.0 stored). */
+static void
+test_content_hash_pinned(void **state)
+{
+	static const char *const parts[] = {"Word", " ", "  ", "\t", "\n", "\r\n", " \n ", "\v\f",
+	                                    "\x01", "\xc3\xa9t\xc3\xa9", "x", "  \t  "};
+	struct item *it = item_new();
+	char *s = malloc(10000);
+	size_t n = 0;
+	unsigned seed = 7;
+	struct item_hash h;
+	char hex[33];
+
+	(void)state;
+	while (n < 9000) {
+		const char *p;
+
+		seed = seed * 1103515245u + 12345u;
+		p = parts[(seed >> 16) % 12];
+		memcpy(s + n, p, strlen(p));
+		n += strlen(p);
+	}
+	s[n] = '\0';
+	it->title = strdup("  Title\twith \n runs ");
+	it->summary = strdup(s);
+	it->content = strdup(s + 4090);
+	item_content_hash(it, &h);
+	item_hash_hex(&h, hex);
+	assert_string_equal(hex, "afbcaac21877954c4a715875cff17e41");
+	free(s);
+	item_free(it);
+}
+
+/* White space runs collapse to one space wherever they fall (across
+ * the 4 KiB buffer, after a space, around control bytes): a text hashes
+ * as its collapsed form does. */
+static void
+test_content_hash_collapse(void **state)
+{
+	static const char *const parts[] = {"a", "bc", " ", "  ", "\t", "\n", "\r", "\v", "\f", "\x01",
+	                                    "\x1f", "\xc3\xa9", "0123456789abcdef", " x ", "   \n\t "};
+	unsigned seed = 99;
+
+	(void)state;
+	for (int round = 0; round < 400; round++) {
+		size_t len = (size_t)(round % 20 == 0 ? 9000 : round * 7 % 300), n = 0, m = 0;
+		char *s = malloc(len + 32), *r = malloc(len + 32);
+		struct item *a = item_new(), *b = item_new();
+		int space = 0;
+
+		while (n < len) {
+			const char *p;
+
+			seed = seed * 1103515245u + 12345u;
+			p = parts[(seed >> 16) % 15];
+			memcpy(s + n, p, strlen(p));
+			n += strlen(p);
+		}
+		s[n] = '\0';
+		/* the reference: trimmed, each run of white space one ' ' */
+		for (size_t i = 0; i < n; i++) {
+			if (strchr(" \t\n\r\v\f", s[i]) != NULL) {
+				space = m > 0;
+				continue;
+			}
+			if (space)
+				r[m++] = ' ';
+			space = 0;
+			r[m++] = s[i];
+		}
+		r[m] = '\0';
+		a->content = s;
+		b->content = r;
+		if (!content_eq(a, b))
+			fail_msg("round %d: %zu bytes do not hash as their collapsed form", round, n);
+		item_free(a);
+		item_free(b);
+	}
+}
+
 /* Hex is lower-case, two digits a byte, in order. */
 static void
 test_hash_hex(void **state)
@@ -329,6 +412,8 @@ main(void)
 	    cmocka_unit_test(test_identity_fallback),
 	    cmocka_unit_test(test_identity_stable),
 	    cmocka_unit_test(test_content_hash),
+	    cmocka_unit_test(test_content_hash_pinned),
+	    cmocka_unit_test(test_content_hash_collapse),
 	    cmocka_unit_test(test_hash_hex),
 	};
 	/* clang-format on */
