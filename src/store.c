@@ -184,6 +184,7 @@ static int store_batch_join(struct store *st);
 static void store_batch_lost(struct store *st);
 static void store_batch_reset(struct store *st);
 static void store_bind_text(sqlite3_stmt *stmt, int idx, const char *s);
+static void store_bind_text_static(sqlite3_stmt *stmt, int idx, const char *s);
 static void store_bind_hash(sqlite3_stmt *stmt, int idx, const struct item_hash *h);
 static char *store_col_strdup(sqlite3_stmt *stmt, int col);
 static int store_col_hash(sqlite3_stmt *stmt, int col, struct item_hash *h);
@@ -782,6 +783,17 @@ store_bind_text(sqlite3_stmt *stmt, int idx, const char *s)
 		sqlite3_bind_null(stmt, idx);
 }
 
+/* Bind a string, or NULL, without a copy: s must stay as it is until
+ * the statement is reset (store_done). For the large fields of items. */
+static void
+store_bind_text_static(sqlite3_stmt *stmt, int idx, const char *s)
+{
+	if (s != NULL)
+		sqlite3_bind_text(stmt, idx, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, idx);
+}
+
 /* Bind a hash as a 16-byte blob, or NULL. */
 static void
 store_bind_hash(sqlite3_stmt *stmt, int idx, const struct item_hash *h)
@@ -1129,11 +1141,12 @@ store_bind_fields(sqlite3_stmt *stmt, const struct item *it, const struct item_h
 
 	store_bind_hash(stmt, 2, link_hash);
 	store_bind_hash(stmt, 3, content);
-	store_bind_text(stmt, 8, it->title);
-	store_bind_text(stmt, 9, it->link);
-	store_bind_text(stmt, 10, it->summary);
-	store_bind_text(stmt, 11, it->content);
-	store_bind_text(stmt, 12, it->author);
+	/* The item outlives the statement's step; cats does not. */
+	store_bind_text_static(stmt, 8, it->title);
+	store_bind_text_static(stmt, 9, it->link);
+	store_bind_text_static(stmt, 10, it->summary);
+	store_bind_text_static(stmt, 11, it->content);
+	store_bind_text_static(stmt, 12, it->author);
 	store_bind_text(stmt, 13, cats);
 	sqlite3_bind_int64(stmt, 14, (sqlite3_int64)published);
 	sqlite3_bind_int64(stmt, 15, (sqlite3_int64)it->updated);
