@@ -103,10 +103,10 @@ struct topic_span {
 	int32_t off, len;
 };
 
-/* Scratch for folding: the folded text and two UTF-16 buffers for ICU,
- * the words found, and the word ids of the item so far. */
+/* Scratch for folding: the words (a), two UTF-16 buffers for ICU, the
+ * words' places, and the word ids of the item so far. */
 struct topic_fold {
-	UChar *a, *b, *c; /* the folded text; scratch */
+	UChar *a, *b, *c; /* the folded words; ICU's scratch */
 	int32_t acap, bcap, ccap;
 	const UChar *text; /* a: the folded words */
 	struct topic_span *spans;
@@ -115,10 +115,20 @@ struct topic_fold {
 	size_t nids, icap;
 };
 
+/* Where cutting folded text into words is (topic_words). */
+struct topic_cut {
+	int32_t wlen;  /* units of f->a written */
+	int32_t start; /* of the word being read */
+	int in_word;
+	int prev_cjk; /* the last character was Han or kana */
+};
+
 static void topic_fold_free(struct topic_fold *f);
 static void topic_grow16(UChar **p, int32_t *cap, int32_t need);
 static void topic_keep16(UChar **p, int32_t *cap, int32_t need);
-static int topic_fold_icu(struct topic_fold *f, const UNormalizer2 *nfkd, const char *s, int32_t len, int32_t *n);
+static int topic_fold_icu(struct topic_fold *f, const UNormalizer2 *nfkd, const char *s, int32_t len,
+                          const UChar **out, int32_t *n);
+static void topic_words(struct topic_fold *f, const UChar *src, int32_t n, struct topic_cut *cut);
 static int topic_fold(struct topic_fold *f, const char *s, size_t len, int truncated);
 static int topic_is_word_char(UChar32 c, int8_t type);
 static UChar32 topic_base_letter(UChar32 c);
@@ -175,12 +185,15 @@ topic_keep16(UChar **p, int32_t *cap, int32_t need)
 	*p = xreallocarray(*p, (size_t)*cap, sizeof **p);
 }
 
-/* Append the NFKD and full case folding of len bytes of UTF-8 at s to
- * f->a from *n on, and move *n past them. 0, or -1 if ICU failed. */
+/* The NFKD and full case folding of len bytes of UTF-8 at s, in f->b or
+ * f->c (*out, *n units). 0, or -1 if ICU failed. */
 static int
-topic_fold_icu(struct topic_fold *f, const UNormalizer2 *nfkd, const char *s, int32_t len, int32_t *n)
+topic_fold_icu(struct topic_fold *f, const UNormalizer2 *nfkd, const char *s, int32_t len, const UChar **out,
+               int32_t *n)
 {
 	UErrorCode err = U_ZERO_ERROR;
+	UChar **dst;
+	int32_t *dcap;
 	const UChar *src;
 	int32_t u, m;
 
@@ -190,7 +203,7 @@ topic_fold_icu(struct topic_fold *f, const UNormalizer2 *nfkd, const char *s, in
 	if (U_FAILURE(err))
 		return -1;
 	src = f->b;
-	/* NFKD, unless the text already is. */
+	/* NFKD into c, unless the text already is. */
 	if (unorm2_spanQuickCheckYes(nfkd, src, u, &err) < u && U_SUCCESS(err)) {
 		topic_grow16(&f->c, &f->ccap, u * 2 + 16);
 		m = unorm2_normalize(nfkd, src, u, f->c, f->ccap, &err);
@@ -204,18 +217,93 @@ topic_fold_icu(struct topic_fold *f, const UNormalizer2 *nfkd, const char *s, in
 	}
 	if (U_FAILURE(err))
 		return -1;
-	/* Full case folding, appended to what is folded already. */
-	topic_keep16(&f->a, &f->acap, *n + u + 16);
-	m = u_strFoldCase(f->a + *n, f->acap - *n, src, u, U_FOLD_CASE_DEFAULT, &err);
+	/* Full case folding into the buffer src is not in. */
+	dst = src == f->b ? &f->c : &f->b;
+	dcap = src == f->b ? &f->ccap : &f->bcap;
+	topic_grow16(dst, dcap, u + 16);
+	m = u_strFoldCase(*dst, *dcap, src, u, U_FOLD_CASE_DEFAULT, &err);
 	if (err == U_BUFFER_OVERFLOW_ERROR) {
 		err = U_ZERO_ERROR;
-		topic_keep16(&f->a, &f->acap, *n + m + 16);
-		m = u_strFoldCase(f->a + *n, f->acap - *n, src, u, U_FOLD_CASE_DEFAULT, &err);
+		topic_grow16(dst, dcap, m + 1);
+		m = u_strFoldCase(*dst, *dcap, src, u, U_FOLD_CASE_DEFAULT, &err);
 	}
 	if (U_FAILURE(err))
 		return -1;
-	*n += m;
+	*out = *dst;
+	*n = m;
 	return 0;
+}
+
+/* Cut n units of folded text at src into words, appended to f->a from
+ * cut->wlen on (f->a holds at least that many more units: no character
+ * becomes more than it was), without the marks and format characters. */
+static void
+topic_words(struct topic_fold *f, const UChar *src, int32_t n, struct topic_cut *cut)
+{
+	UChar *w = f->a;
+
+	for (int32_t i = 0; i < n;) {
+		int32_t at = i;
+		UChar32 c;
+		int8_t type;
+
+		if (src[i] < 0x80) {
+			/* ASCII (folded: no capitals): the word characters are
+			 * the letters and digits. */
+			UChar a = src[i++];
+
+			cut->prev_cjk = 0;
+			if ((a >= 'a' && a <= 'z') || (a >= '0' && a <= '9') || (a >= 'A' && a <= 'Z')) {
+				if (!cut->in_word) {
+					cut->in_word = 1;
+					cut->start = cut->wlen;
+				}
+				w[cut->wlen++] = a;
+			} else if (cut->in_word) {
+				topic_add_span(f, cut->start, cut->wlen - cut->start);
+				cut->in_word = 0;
+			}
+			continue;
+		}
+		U16_NEXT(src, i, n, c);
+		type = u_charType(c);
+		if ((c == 0x3099 || c == 0x309A) && cut->prev_cjk) {
+			/* the kana voicing marks are not accents: "ガ" is not "カ" */
+			w[cut->wlen++] = (UChar)c;
+			f->spans[f->nspans - 1].len++;
+			cut->prev_cjk = 0;
+			continue;
+		}
+		cut->prev_cjk = 0;
+		if (type == U_NON_SPACING_MARK || type == U_ENCLOSING_MARK || type == U_FORMAT_CHAR)
+			continue;
+		if (!topic_is_word_char(c, type)) {
+			if (cut->in_word)
+				topic_add_span(f, cut->start, cut->wlen - cut->start);
+			cut->in_word = 0;
+			continue;
+		}
+		if (topic_is_cjk(c)) {
+			if (cut->in_word)
+				topic_add_span(f, cut->start, cut->wlen - cut->start);
+			cut->in_word = 0;
+			cut->start = cut->wlen;
+			while (at < i)
+				w[cut->wlen++] = src[at++];
+			topic_add_span(f, cut->start, cut->wlen - cut->start);
+			cut->prev_cjk = 1;
+			continue;
+		}
+		if (!cut->in_word) {
+			cut->in_word = 1;
+			cut->start = cut->wlen;
+		}
+		if (topic_base_letter(c) != c)
+			w[cut->wlen++] = (UChar)topic_base_letter(c);
+		else
+			while (at < i)
+				w[cut->wlen++] = src[at++];
+	}
 }
 
 /* Fold len bytes of UTF-8 at s into f->text and find its words (f->spans).
@@ -226,9 +314,7 @@ topic_fold(struct topic_fold *f, const char *s, size_t len, int truncated)
 {
 	UErrorCode err = U_ZERO_ERROR;
 	const UNormalizer2 *nfkd = NULL;
-	UChar *dst, *w;
-	int32_t n = 0, i, wlen, start;
-	int in_word = 0, prev_cjk = 0;
+	struct topic_cut cut = {0, 0, 0, 0};
 
 	f->nspans = 0;
 	f->text = NULL;
@@ -239,14 +325,27 @@ topic_fold(struct topic_fold *f, const char *s, size_t len, int truncated)
 	if (len == 0)
 		return 0;
 	for (size_t k = 0; k < len;) {
+		const UChar *folded;
+		int32_t m;
 		size_t q;
 
-		topic_keep16(&f->a, &f->acap, n + (int32_t)(len - k) + 16);
 		/* ASCII is its own NFKD, and its full case folding is A-Z to
-		 * a-z: widened and lowered here, without ICU. */
+		 * a-z: cut into words straight from the bytes, without ICU. */
+		topic_keep16(&f->a, &f->acap, cut.wlen + (int32_t)(len - k) + 16);
 		while (k < len && (unsigned char)s[k] < 0x80) {
 			unsigned char c = (unsigned char)s[k++];
-			f->a[n++] = (UChar)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+
+			cut.prev_cjk = 0;
+			if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')) {
+				if (!cut.in_word) {
+					cut.in_word = 1;
+					cut.start = cut.wlen;
+				}
+				f->a[cut.wlen++] = (UChar)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+			} else if (cut.in_word) {
+				topic_add_span(f, cut.start, cut.wlen - cut.start);
+				cut.in_word = 0;
+			}
 		}
 		if (k == len)
 			break;
@@ -269,83 +368,15 @@ topic_fold(struct topic_fold *f, const char *s, size_t len, int truncated)
 		}
 		if (nfkd == NULL && (nfkd = unorm2_getNFKDInstance(&err), U_FAILURE(err)))
 			return -1;
-		if (topic_fold_icu(f, nfkd, s + k, (int32_t)(q - k), &n) != 0)
+		if (topic_fold_icu(f, nfkd, s + k, (int32_t)(q - k), &folded, &m) != 0)
 			return -1;
+		topic_keep16(&f->a, &f->acap, cut.wlen + m + 16);
+		topic_words(f, folded, m, &cut);
 		k = q;
 	}
-	dst = f->a;
-
-	/* Words, compacted in place without the marks and format characters:
-	 * the write position never passes the read position. */
-	w = dst;
-	wlen = 0;
-	start = 0;
-	for (i = 0; i < n;) {
-		int32_t at = i;
-		UChar32 c;
-		int8_t type;
-
-		if (dst[i] < 0x80) {
-			/* ASCII, most of most feeds: no marks, no format
-			 * characters, no CJK, no stroke letters, and the
-			 * word characters are the letters and digits. */
-			UChar a = dst[i++];
-
-			prev_cjk = 0;
-			if ((a >= 'a' && a <= 'z') || (a >= '0' && a <= '9') || (a >= 'A' && a <= 'Z')) {
-				if (!in_word) {
-					in_word = 1;
-					start = wlen;
-				}
-				w[wlen++] = a;
-			} else if (in_word) {
-				topic_add_span(f, start, wlen - start);
-				in_word = 0;
-			}
-			continue;
-		}
-		U16_NEXT(dst, i, n, c);
-		type = u_charType(c);
-		if ((c == 0x3099 || c == 0x309A) && prev_cjk) {
-			/* the kana voicing marks are not accents: "ガ" is not "カ" */
-			w[wlen++] = (UChar)c;
-			f->spans[f->nspans - 1].len++;
-			prev_cjk = 0;
-			continue;
-		}
-		prev_cjk = 0;
-		if (type == U_NON_SPACING_MARK || type == U_ENCLOSING_MARK || type == U_FORMAT_CHAR)
-			continue;
-		if (!topic_is_word_char(c, type)) {
-			if (in_word)
-				topic_add_span(f, start, wlen - start);
-			in_word = 0;
-			continue;
-		}
-		if (topic_is_cjk(c)) {
-			if (in_word)
-				topic_add_span(f, start, wlen - start);
-			in_word = 0;
-			start = wlen;
-			while (at < i)
-				w[wlen++] = dst[at++];
-			topic_add_span(f, start, wlen - start);
-			prev_cjk = 1;
-			continue;
-		}
-		if (!in_word) {
-			in_word = 1;
-			start = wlen;
-		}
-		if (topic_base_letter(c) != c)
-			w[wlen++] = (UChar)topic_base_letter(c);
-		else
-			while (at < i)
-				w[wlen++] = dst[at++];
-	}
-	if (in_word && !truncated)
-		topic_add_span(f, start, wlen - start);
-	f->text = dst;
+	if (cut.in_word && !truncated)
+		topic_add_span(f, cut.start, cut.wlen - cut.start);
+	f->text = f->a;
 	return 0;
 }
 
