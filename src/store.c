@@ -46,7 +46,6 @@
 
 #include "bloom.h"
 #include "buf.h"
-#include "checkpoint.h"
 #include "log.h"
 #include "strlist.h"
 #include "url.h"
@@ -170,14 +169,7 @@ struct store {
 	struct bloom *seen;
 	int seen_off;
 	int64_t seen_version;
-	/* Checkpoints on a thread of their own (NULL: SQLite's own, after
-	 * the commit that passes 1000 pages, on this thread). */
-	struct checkpointer *ckpt;
 };
-
-/* Pages in the write-ahead log past which a commit asks for a checkpoint:
- * SQLite's own default. */
-#define STORE_CHECKPOINT_PAGES 1000
 
 static int store_exec(sqlite3 *db, const char *sql, const char *path, const char *what, char **err);
 static int store_check(sqlite3 *db, const char *path, char **err);
@@ -213,7 +205,6 @@ static int store_seen_scan(struct store *st, struct bloom *b, enum store_stmt s,
 static void store_seen_build(struct store *st, size_t capacity);
 static void store_seen_sync(struct store *st);
 static int store_seen_maybe(const struct store *st, uint64_t key);
-static int store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages);
 static void store_seen_add(struct store *st, uint64_t key);
 static char *store_categories(const struct item *it);
 static void store_bind_fields(sqlite3_stmt *stmt, const struct item *it, const struct item_hash *link_hash,
@@ -716,15 +707,6 @@ store_open(const char *path, char **err)
 			goto fail;
 		}
 	}
-	if (!memory) {
-		char *cerr = NULL;
-
-		if ((st->ckpt = checkpointer_start(path, &cerr)) != NULL)
-			sqlite3_wal_hook(db, store_wal_hook, st); /* replaces SQLite's auto-checkpoint */
-		else
-			log_warn("store: %s; checkpoints stay on the main thread", cerr);
-		free(cerr);
-	}
 	return st;
 fail:
 	if (st != NULL) {
@@ -745,13 +727,6 @@ store_close(struct store *st)
 	if (st->db != NULL) {
 		st->in_unit = 0;
 		store_flush(st);
-	}
-	/* Its connection closes first: the last one to close checkpoints
-	 * what is left and removes the log. */
-	if (st->ckpt != NULL) {
-		sqlite3_wal_hook(st->db, NULL, NULL);
-		checkpointer_stop(st->ckpt);
-		st->ckpt = NULL;
 	}
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
@@ -1005,24 +980,6 @@ store_find_identity(struct store *st, const struct item_hash *ident, struct stor
 	if (found == 0)
 		found = store_find(st, ST_FIND_ALIAS, ident, NULL, row);
 	return found;
-}
-
-/* After every commit: past STORE_CHECKPOINT_PAGES pages in the log, ask
- * the checkpoint thread to copy them into the database file. */
-static int
-store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
-{
-	struct store *st = arg;
-	int rc;
-
-	(void)db;
-	(void)name;
-	if ((rc = checkpointer_error(st->ckpt)) != 0)
-		log_warn("store: %s: checkpoint failed: %s (the write-ahead log grows until one succeeds)", st->path,
-		         sqlite3_errstr(rc));
-	if (pages >= STORE_CHECKPOINT_PAGES)
-		checkpointer_kick(st->ckpt);
-	return SQLITE_OK;
 }
 
 /* The key of a hash. */
