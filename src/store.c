@@ -683,12 +683,13 @@ store_open(const char *path, char **err)
 		goto fail;
 	if (store_migrate(db, path, err) != 0)
 		goto fail;
-	/* 4 MiB of page cache (SQLite's default is 2): the indexes' upper
-	 * levels stay in memory, and a batch of polls (see
-	 * store_set_batching) spills few dirty pages before its commit. 8 MiB
-	 * was no faster (cold --once at 2,000 feeds 5.9 s against 5.7 s) and
-	 * 4 MB more of the peak at 10,000. */
-	if (store_exec(db, "PRAGMA cache_size = -4096", path, "cannot set cache_size", err) != 0 ||
+	/* 3 MiB of page cache (SQLite's default is 2): the indexes' upper
+	 * levels stay in memory. At 10,000 feeds the random-key indexes are
+	 * 60 MiB, far past any cache the 64 MiB target allows: 8 MiB was no
+	 * faster (cold --once at 2,000 feeds 5.9 s against 5.7 s, at 10,000
+	 * 28.6 s against 29.7 s with 4 MiB) and 4 MB more of the peak; 3 MiB
+	 * leaves a margin under the target for the Bloom filter below. */
+	if (store_exec(db, "PRAGMA cache_size = -3072", path, "cannot set cache_size", err) != 0 ||
 	    store_exec(db, "PRAGMA temp_store = MEMORY", path, "cannot set temp_store", err) != 0 ||
 	    store_exec(db, STORE_TEMP_SQL, path, "cannot create the session's tables", err) != 0)
 		goto fail;
@@ -1026,7 +1027,7 @@ store_seen_scan(struct store *st, struct bloom *b, enum store_stmt s, int text)
 }
 
 /* (Re)build the filter from the database, for at least capacity keys
- * and half again as many as the items (three keys each) may need. On an
+ * and a quarter more than the items (three keys each) may need. On an
  * error the filter is given up: every lookup is made from then on. */
 static void
 store_seen_build(struct store *st, size_t capacity)
@@ -1044,7 +1045,7 @@ store_seen_build(struct store *st, size_t capacity)
 	store_done(st->stmt[ST_MAX_ITEM]);
 	if (maxid < 0)
 		goto fail;
-	want = (size_t)maxid * 3 + (size_t)maxid * 3 / 2;
+	want = (size_t)maxid * 3 + (size_t)maxid * 3 / 4;
 	if (want < capacity)
 		want = capacity;
 	if (want < STORE_SEEN_MIN)
@@ -1104,7 +1105,7 @@ store_seen_add(struct store *st, uint64_t key)
 		return;
 	bloom_add(st->seen, key);
 	if (bloom_count(st->seen) > bloom_capacity(st->seen))
-		store_seen_build(st, bloom_count(st->seen) + bloom_count(st->seen) / 2);
+		store_seen_build(st, bloom_count(st->seen) + bloom_count(st->seen) / 4);
 }
 
 /* Categories joined by newlines (a newline inside a term becomes a
