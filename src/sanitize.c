@@ -273,7 +273,7 @@ static void sanitize_guard(struct buf *out, const char *s, size_t n);
 static void sanitize_xml_error(void *ctx, xmlErrorPtr err);
 static size_t sanitize_input_len(const char *html);
 static int sanitize_is_plain(const char *html, size_t n);
-static xmlDocPtr sanitize_parse(const char *html);
+static xmlDocPtr sanitize_parse(const char *html, size_t n);
 static int sanitize_fold(const xmlChar *name, char *folded, size_t size);
 static const struct sanitize_elem *sanitize_elem_find(const xmlChar *name);
 static int sanitize_in_list(const char *list, const char *name);
@@ -661,9 +661,10 @@ sanitize_is_plain(const char *html, size_t n)
 	return memchr(html, '<', n) == NULL && memchr(html, '&', n) == NULL;
 }
 
-/* Parse a fragment as the content of a body; NULL when libxml2 fails. */
+/* Parse the first n bytes of a fragment (sanitize_input_len) as the
+ * content of a body; NULL when libxml2 fails. */
 static xmlDocPtr
-sanitize_parse(const char *html)
+sanitize_parse(const char *html, size_t n)
 {
 	const int options = HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
 	                    HTML_PARSE_IGNORE_ENC | HTML_PARSE_NODEFDTD;
@@ -672,7 +673,6 @@ sanitize_parse(const char *html)
 	htmlParserCtxtPtr ctxt = NULL;
 	xmlDocPtr doc = NULL;
 	struct buf clean, in;
-	size_t n = sanitize_input_len(html);
 
 	buf_init(&clean);
 	buf_init(&in);
@@ -1210,19 +1210,21 @@ sanitize_html(const char *html, const char *base_url)
 	struct sanitize_out o;
 	xmlDocPtr doc = NULL;
 	char *out = NULL;
+	size_t n;
 
 	buf_init(&o.b);
 	o.base = url_is_http(base_url) ? base_url : NULL;
 	if (html == NULL || *html == '\0')
 		goto done;
-	if (sanitize_is_plain(html, sanitize_input_len(html))) {
-		sanitize_put(&o.b, html, sanitize_input_len(html), SP_TEXT);
+	n = sanitize_input_len(html);
+	if (sanitize_is_plain(html, n)) {
+		sanitize_put(&o.b, html, n, SP_TEXT);
 		goto done;
 	}
-	if ((doc = sanitize_parse(html)) == NULL)
+	if ((doc = sanitize_parse(html, n)) == NULL)
 		goto done;
 	/* The output is about as long as the input: one allocation. */
-	buf_reserve(&o.b, sanitize_input_len(html));
+	buf_reserve(&o.b, n);
 	sanitize_walk(doc->children, sanitize_html_enter, sanitize_html_leave, &o);
 done:
 	out = sanitize_trim(o.b.data ? o.b.data : "", o.b.len);
@@ -1239,15 +1241,17 @@ sanitize_text(const char *html)
 	struct buf raw, b;
 	xmlDocPtr doc = NULL;
 	int space = 0;
+	size_t n;
 	char *out;
 
 	buf_init(&raw);
 	buf_init(&b);
 	if (html == NULL || *html == '\0')
 		goto done;
-	if (sanitize_is_plain(html, sanitize_input_len(html)))
-		sanitize_put(&raw, html, sanitize_input_len(html), SP_RAW);
-	else if ((doc = sanitize_parse(html)) != NULL)
+	n = sanitize_input_len(html);
+	if (sanitize_is_plain(html, n))
+		sanitize_put(&raw, html, n, SP_RAW);
+	else if ((doc = sanitize_parse(html, n)) != NULL)
 		sanitize_walk(doc->children, sanitize_text_enter, sanitize_text_leave, &raw);
 	else
 		goto done;

@@ -72,19 +72,14 @@ url_is_settled(const char *ref)
 		if ((p - seg == 1 && seg[0] == '.') || (p - seg == 2 && seg[0] == '.' && seg[1] == '.'))
 			return 0;
 	}
-	if (*p == '?') {
-		const char *q = ++p;
+	/* A query, then a fragment: each non-empty when present. */
+	for (const char *mark = "?#"; *mark != '\0'; mark++) {
+		const char *q;
 
-		while (url_is_plain_char((unsigned char)*p) || *p == '/' || *p == '?')
-			p++;
-		if (p == q)
-			return 0;
-	}
-	if (*p == '#') {
-		const char *q = ++p;
-
-		while (url_is_plain_char((unsigned char)*p) || *p == '/' || *p == '?')
-			p++;
+		if (*p != *mark)
+			continue;
+		for (q = ++p; url_is_plain_char((unsigned char)*p) || *p == '/' || *p == '?'; p++)
+			;
 		if (p == q)
 			return 0;
 	}

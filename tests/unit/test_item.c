@@ -12,6 +12,7 @@
 #include "item.h"
 
 static struct item *mk(const char *id, const char *link, const char *title, time_t published);
+static size_t mix(char *s, size_t len, const char *const *parts, size_t nparts, unsigned *seed);
 static int id_eq(const struct item *a, const char *fa, const struct item *b, const char *fb);
 static int content_eq(const struct item *a, const struct item *b);
 
@@ -26,6 +27,25 @@ mk(const char *id, const char *link, const char *title, time_t published)
 	it->title = title ? strdup(title) : NULL;
 	it->published = published;
 	return it;
+}
+
+/* Fill s with at least len bytes of parts picked by a seeded LCG (s has
+ * room for len plus the longest part, and the NUL). Returns the length. */
+static size_t
+mix(char *s, size_t len, const char *const *parts, size_t nparts, unsigned *seed)
+{
+	size_t n = 0;
+
+	while (n < len) {
+		const char *p;
+
+		*seed = *seed * 1103515245u + 12345u;
+		p = parts[(*seed >> 16) % nparts];
+		memcpy(s + n, p, strlen(p));
+		n += strlen(p);
+	}
+	s[n] = '\0';
+	return n;
 }
 
 /* Whether two items (of feeds fa and fb) have one identity. */
@@ -314,21 +334,12 @@ test_content_hash_pinned(void **state)
 	                                    "\x01", "\xc3\xa9t\xc3\xa9", "x", "  \t  "};
 	struct item *it = item_new();
 	char *s = malloc(10000);
-	size_t n = 0;
 	unsigned seed = 7;
 	struct item_hash h;
 	char hex[33];
 
 	(void)state;
-	while (n < 9000) {
-		const char *p;
-
-		seed = seed * 1103515245u + 12345u;
-		p = parts[(seed >> 16) % 12];
-		memcpy(s + n, p, strlen(p));
-		n += strlen(p);
-	}
-	s[n] = '\0';
+	mix(s, 9000, parts, 12, &seed);
 	it->title = strdup("  Title\twith \n runs ");
 	it->summary = strdup(s);
 	it->content = strdup(s + 4090);
@@ -351,20 +362,12 @@ test_content_hash_collapse(void **state)
 
 	(void)state;
 	for (int round = 0; round < 400; round++) {
-		size_t len = (size_t)(round % 20 == 0 ? 9000 : round * 7 % 300), n = 0, m = 0;
+		size_t len = (size_t)(round % 20 == 0 ? 9000 : round * 7 % 300), n, m = 0;
 		char *s = malloc(len + 32), *r = malloc(len + 32);
 		struct item *a = item_new(), *b = item_new();
 		int space = 0;
 
-		while (n < len) {
-			const char *p;
-
-			seed = seed * 1103515245u + 12345u;
-			p = parts[(seed >> 16) % 15];
-			memcpy(s + n, p, strlen(p));
-			n += strlen(p);
-		}
-		s[n] = '\0';
+		n = mix(s, len, parts, 15, &seed);
 		/* the reference: trimmed, each run of white space one ' ' */
 		for (size_t i = 0; i < n; i++) {
 			if (strchr(" \t\n\r\v\f", s[i]) != NULL) {
