@@ -201,7 +201,8 @@ static int store_find(struct store *st, enum store_stmt s, const struct item_has
 static int store_find_identity(struct store *st, const struct item_hash *ident, struct store_row *row);
 static uint64_t store_seen_hash_key(const struct item_hash *h, uint64_t domain);
 static uint64_t store_seen_text_key(const char *s, size_t len);
-static int store_seen_scan(struct store *st, struct bloom *b, enum store_stmt s, int text);
+static int store_seen_scan(struct store *st, struct bloom *b, enum store_stmt s);
+static void store_seen_give_up(struct store *st);
 static void store_seen_build(struct store *st, size_t capacity);
 static void store_seen_sync(struct store *st);
 static int store_seen_maybe(const struct store *st, uint64_t key);
@@ -1000,17 +1001,17 @@ store_seen_text_key(const char *s, size_t len)
 	return XXH3_64bits(s, len) ^ STORE_SEEN_ENTRY;
 }
 
-/* Add the keys of one column read by statement s (hashes, or entry id
- * text). 0, or -1 on an error (logged). */
+/* Add the keys of the column statement s reads (entry id text, else
+ * hashes). 0, or -1 on an error (logged). */
 static int
-store_seen_scan(struct store *st, struct bloom *b, enum store_stmt s, int text)
+store_seen_scan(struct store *st, struct bloom *b, enum store_stmt s)
 {
 	sqlite3_stmt *stmt = st->stmt[s];
 	uint64_t domain = s == ST_SEEN_LINKS ? STORE_SEEN_LINK : STORE_SEEN_IDENTITY;
 	int rc;
 
 	while ((rc = store_step(st, stmt, "read the keys of the items")) == SQLITE_ROW) {
-		if (text) {
+		if (s == ST_SEEN_ENTRY_IDS) {
 			const char *t = (const char *)sqlite3_column_text(stmt, 0);
 
 			if (t != NULL)
@@ -1051,16 +1052,25 @@ store_seen_build(struct store *st, size_t capacity)
 	if (want < STORE_SEEN_MIN)
 		want = STORE_SEEN_MIN;
 	b = bloom_new(want);
-	if (store_seen_scan(st, b, ST_SEEN_IDENTITIES, 0) != 0 || store_seen_scan(st, b, ST_SEEN_ALIASES, 0) != 0 ||
-	    store_seen_scan(st, b, ST_SEEN_LINKS, 0) != 0 || store_seen_scan(st, b, ST_SEEN_ENTRY_IDS, 1) != 0) {
+	if (store_seen_scan(st, b, ST_SEEN_IDENTITIES) != 0 || store_seen_scan(st, b, ST_SEEN_ALIASES) != 0 ||
+	    store_seen_scan(st, b, ST_SEEN_LINKS) != 0 || store_seen_scan(st, b, ST_SEEN_ENTRY_IDS) != 0) {
 		bloom_free(b);
 		goto fail;
 	}
 	st->seen = b;
 	return;
 fail:
-	log_warn("store: %s: every item is looked up in the indexes from now on", st->path);
+	store_seen_give_up(st);
+}
+
+/* After an error (logged where it happened): no filter from now on. */
+static void
+store_seen_give_up(struct store *st)
+{
+	bloom_free(st->seen);
+	st->seen = NULL;
 	st->seen_off = 1;
+	log_warn("store: %s: every item is looked up in the indexes from now on", st->path);
 }
 
 /* Build the filter if there is none, or again if another connection has
@@ -1077,9 +1087,7 @@ store_seen_sync(struct store *st)
 		return;
 	if (store_step(st, stmt, "read data_version") != SQLITE_ROW) {
 		store_done(stmt);
-		bloom_free(st->seen);
-		st->seen = NULL;
-		st->seen_off = 1;
+		store_seen_give_up(st);
 		return;
 	}
 	v = sqlite3_column_int64(stmt, 0);
@@ -1206,16 +1214,16 @@ store_insert(struct store *st, const char *feed, const struct item *it, const st
 	id = item_trim(it->id, &idlen);
 	if (idlen > 0)
 		src_id = xstrndup(id, idlen);
-	if (src_id != NULL && item_id_is_uri(src_id, idlen) &&
-	    !store_seen_maybe(st, store_seen_text_key(src_id, idlen))) {
-		entry_id = xstrdup(src_id);
-	} else if (src_id != NULL && item_id_is_uri(src_id, idlen)) {
-		stmt = st->stmt[ST_ENTRY_ID_TAKEN];
-		store_bind_text(stmt, 1, src_id);
-		rc = store_step(st, stmt, "check entry id");
-		store_done(stmt);
-		if (rc < 0)
-			goto done;
+	if (src_id != NULL && item_id_is_uri(src_id, idlen)) {
+		rc = SQLITE_DONE; /* not taken, unless a row may have it */
+		if (store_seen_maybe(st, store_seen_text_key(src_id, idlen))) {
+			stmt = st->stmt[ST_ENTRY_ID_TAKEN];
+			store_bind_text(stmt, 1, src_id);
+			rc = store_step(st, stmt, "check entry id");
+			store_done(stmt);
+			if (rc < 0)
+				goto done;
+		}
 		if (rc == SQLITE_DONE)
 			entry_id = xstrdup(src_id);
 	}
