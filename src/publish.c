@@ -427,7 +427,7 @@ publish_walk(struct publisher *pub, const struct config_topic *topic, time_t now
 
 	if (cfg->max_per_feed > 0)
 		limit *= PUBLISH_SCAN_FACTOR;
-	return store_foreach_entry_topic(pub->st, topic ? topic->name : NULL, since, limit, fn, arg);
+	return store_foreach_lead_topic(pub->st, topic ? topic->name : NULL, since, limit, fn, arg);
 }
 
 /* The title of a configured topic, for category labels. */

@@ -229,6 +229,8 @@ static int store_walk_row_read(struct store *st, sqlite3_stmt *stmt, struct stor
 static void store_walk_row_clear(struct store_walk_row *r);
 static void store_walk_row_entry(const struct store_walk_row *r, struct store_entry *e);
 static int store_walk(struct store *st, sqlite3_stmt *stmt, store_entry_fn fn, void *arg);
+static int store_walk_list(struct store *st, const char *topic, int leads, time_t since, size_t limit,
+                           store_entry_fn fn, void *arg);
 
 /* The schema, one step per version; step i takes user_version i to i+1.
  * Never edit a released step: append a new one. */
@@ -334,6 +336,10 @@ static const char *const store_migrations[] = {
 	"(?3 = 0 OR i.feed IN (SELECT name FROM temp.active_feeds) OR EXISTS (SELECT 1 FROM item_sources s " \
 	"WHERE s.item = i.id AND s.feed IN (SELECT name FROM temp.active_feeds)))"
 
+/* ?5 non-zero: a story's other reports are left out, its lead stands for
+ * it (so a walk's limit counts what a list shows). */
+#define STORE_LEADS "(?5 = 0 OR i.story = 0 OR i.story = i.id)"
+
 #define STORE_ROW_COLS                                                                                       \
 	"i.id, i.feed, i.content_hash, i.title, i.link_hash, i.published, i.updated_src, i.date_flags, "     \
 	"i.updated"
@@ -385,11 +391,11 @@ static const char *const store_sql[ST_COUNT] = {
     [ST_SOURCE_ADD] = "INSERT INTO item_sources(item, feed, identity, first_seen) VALUES (?1, ?2, ?3, ?4) "
                       "ON CONFLICT(item, feed) DO NOTHING",
     [ST_FOREACH] = "SELECT " STORE_ENTRY_COLS " FROM items i JOIN feeds f ON f.name = i.feed "
-                   "WHERE i.sort_date >= ?1 AND " STORE_ACTIVE " "
+                   "WHERE i.sort_date >= ?1 AND " STORE_ACTIVE " AND " STORE_LEADS " "
                    "ORDER BY i.sort_date DESC, i.entry_id ASC LIMIT ?2",
     [ST_FOREACH_TOPIC] = "SELECT " STORE_ENTRY_COLS " FROM item_topics t JOIN items i ON i.id = t.item "
                          "JOIN feeds f ON f.name = i.feed "
-                         "WHERE t.topic = ?4 AND t.sort_date >= ?1 AND " STORE_ACTIVE " "
+                         "WHERE t.topic = ?4 AND t.sort_date >= ?1 AND " STORE_ACTIVE " AND " STORE_LEADS " "
                          "ORDER BY t.sort_date DESC, i.entry_id ASC LIMIT ?2",
     /* "story <> 0" lets the partial index items_story serve. */
     [ST_FOREACH_STORY] = "SELECT " STORE_ENTRY_COLS " FROM items i JOIN feeds f ON f.name = i.feed "
@@ -2079,6 +2085,22 @@ int
 store_foreach_entry_topic(struct store *st, const char *topic, time_t since, size_t limit, store_entry_fn fn,
                           void *arg)
 {
+	return store_walk_list(st, topic, 0, since, limit, fn, arg);
+}
+
+/* The same, a story's lead standing for its other reports. */
+int
+store_foreach_lead_topic(struct store *st, const char *topic, time_t since, size_t limit, store_entry_fn fn,
+                         void *arg)
+{
+	return store_walk_list(st, topic, 1, since, limit, fn, arg);
+}
+
+/* A list's walk: everything, or one topic; leads only when leads. */
+static int
+store_walk_list(struct store *st, const char *topic, int leads, time_t since, size_t limit, store_entry_fn fn,
+                void *arg)
+{
 	sqlite3_stmt *stmt = st->stmt[topic != NULL ? ST_FOREACH_TOPIC : ST_FOREACH];
 	int ret;
 
@@ -2094,6 +2116,7 @@ store_foreach_entry_topic(struct store *st, const char *topic, time_t since, siz
 	sqlite3_bind_int(stmt, 3, st->active);
 	if (topic != NULL)
 		store_bind_text(stmt, 4, topic);
+	sqlite3_bind_int(stmt, 5, leads);
 	ret = store_walk(st, stmt, fn, arg);
 	st->walking = 0;
 	return ret;

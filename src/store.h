@@ -141,6 +141,10 @@ int store_foreach_entry(struct store *st, time_t since, size_t limit, store_entr
 /* The same, only items in topic (NULL: all, as store_foreach_entry). */
 int store_foreach_entry_topic(struct store *st, const char *topic, time_t since, size_t limit,
                               store_entry_fn fn, void *arg);
+/* As store_foreach_entry_topic, but a story's other reports are left out:
+ * its lead stands for it, so limit counts the entries a list shows. */
+int store_foreach_lead_topic(struct store *st, const char *topic, time_t since, size_t limit,
+                             store_entry_fn fn, void *arg);
 /* Call fn for every report of story (the items whose story is it, its lead
  * included; 0 is no story), oldest first (by first seen, then key); as
  * store_foreach_entry otherwise. */

@@ -1233,6 +1233,66 @@ test_story(void **state)
 	tmp_remove(&t);
 }
 
+/* A list's walk leaves a story's other reports out, so its limit counts
+ * what the list shows: the newest reports of a story do not crowd out
+ * the entries after it, and a topic's walk does the same. */
+static void
+test_story_leads(void **state)
+{
+	struct tmp t;
+	char *err = NULL;
+	struct store *st;
+	struct seen s = {0};
+	const char *topics[] = {"quakes"};
+	int64_t ids[8];
+
+	tmp_make(&t);
+	st = store_open(t.path, &err);
+	assert_non_null(st);
+	/* Dates 100..800: items 0, 1 and 2 stand alone, 3 leads the story
+	 * that 4..7 (the newest) joined. */
+	for (int i = 0; i < 8; i++) {
+		char id[32], title[32];
+		struct item *it;
+
+		snprintf(id, sizeof id, "tag:l,%d", i);
+		snprintf(title, sizeof title, "Report %d", i);
+		it = mkd(id, title, 100 * (i + 1));
+		assert_int_equal(offer(st, i < 4 ? "f" : "g", it, 1000), STORE_NEW);
+		ids[i] = store_last_item(st);
+		assert_int_equal(store_item_set_topics(st, ids[i], topics, 1), 0);
+		item_free(it);
+	}
+	for (int i = 3; i < 8; i++)
+		assert_int_equal(store_item_set_story(st, ids[i], ids[3]), 0);
+	for (int pass = 0; pass < 2; pass++) {
+		const char *topic = pass ? "quakes" : NULL;
+
+		memset(&s, 0, sizeof s);
+		assert_int_equal(store_foreach_lead_topic(st, topic, 0, 3, collect_cb, &s), 0);
+		assert_int_equal(s.n, 3);
+		assert_int_equal(s.item_id[0], ids[3]); /* the lead, by its own date */
+		assert_int_equal(s.item_id[1], ids[2]);
+		assert_int_equal(s.item_id[2], ids[1]);
+		seen_free(&s);
+	}
+	/* The other walks still see every report. */
+	walk(st, 0, 3, &s);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.item_id[0], ids[7]);
+	seen_free(&s);
+	/* A report that left its story is an entry of its own again. */
+	assert_int_equal(store_item_set_story(st, ids[7], 0), 0);
+	memset(&s, 0, sizeof s);
+	assert_int_equal(store_foreach_lead_topic(st, NULL, 0, 2, collect_cb, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.item_id[0], ids[7]);
+	assert_int_equal(s.item_id[1], ids[3]);
+	seen_free(&s);
+	store_close(st);
+	tmp_remove(&t);
+}
+
 /* Only items seen in an active feed are walked (first source or not); the
  * list is copied; NULL or an empty list means every feed. */
 static void
@@ -1838,6 +1898,7 @@ main(void)
 	    cmocka_unit_test(test_last_item),
 	    cmocka_unit_test(test_topics),
 	    cmocka_unit_test(test_story),
+	    cmocka_unit_test(test_story_leads),
 	    cmocka_unit_test(test_active_feeds),
 	    cmocka_unit_test(test_recent),
 	    cmocka_unit_test(test_purge),
