@@ -549,6 +549,10 @@ document_unref(struct document *doc)
 	free(doc);
 }
 
+/* zlib's level for the documents: on 200-entry feeds, level 4 took half
+ * level 6's time for output 3 % larger (level 1: a quarter, 17 % larger). */
+#define PUBLISH_GZIP_LEVEL 4
+
 /* gzip in one go; the header carries no name and no time, so the same
  * input always gives the same bytes. */
 static int
@@ -560,7 +564,7 @@ gzip_bytes(const unsigned char *in, size_t len, unsigned char **out, size_t *out
 	int rc = -1;
 
 	memset(&zs, 0, sizeof zs);
-	if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	if (deflateInit2(&zs, PUBLISH_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return -1;
 	bound = deflateBound(&zs, (uLong)len) + 32;
 	dst = xmalloc(bound);
