@@ -575,7 +575,7 @@ test_persistence(void **state)
 	walk(st, 0, 100, &before);
 	store_close(st);
 
-	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 4);
+	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 5);
 	st = store_open(t.path, &err);
 	assert_non_null(st);
 	assert_null(err);
@@ -1731,8 +1731,11 @@ test_migrate_v1(void **state)
 	st = store_open(t.path, &err);
 	assert_non_null(st);
 	assert_null(err);
-	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 4);
+	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 5);
 	assert_int_equal(sql_int(t.path, "PRAGMA auto_vacuum"), 0); /* fixed at creation */
+	/* Step 5: the walk's date index without the entry id. */
+	assert_int_equal(sql_int(t.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'items_date'"), 0);
+	assert_int_equal(sql_int(t.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'items_sort_date'"), 1);
 	walk(st, 0, 10, &s);
 	assert_int_equal(s.n, 2);
 	assert_string_equal(s.entry_id[0], "tag:m,2");
@@ -1765,7 +1768,7 @@ test_migrate_v1(void **state)
 	st = store_open(t.path, &err); /* already current: nothing to do */
 	assert_non_null(st);
 	store_close(st);
-	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 4);
+	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 5);
 	item_free(a);
 	item_free(b);
 	tmp_remove(&t);
