@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "decode.h"
 #include "log.h"
 #include "version.h"
 #include "xalloc.h"
@@ -40,6 +41,7 @@ struct transfer {
 	char *etag_req;
 	char *lm_req;
 	int allow_file;
+	int raw_encoding;   /* the caller decodes the body */
 	int allow_private;  /* private addresses allowed for this transfer */
 	const struct fetch_ops *ops;
 	void *arg;
@@ -51,6 +53,7 @@ struct transfer {
 	char *etag;
 	char *last_modified;
 	char *content_type;
+	char *content_encoding;
 	char *retry_after;
 	char *cache_control;
 	char *expires;
@@ -239,6 +242,7 @@ fetcher_start(struct fetcher *f, const struct fetch_request *req, const struct f
 	t->etag_req = req->etag ? xstrdup(req->etag) : NULL;
 	t->lm_req = req->last_modified ? xstrdup(req->last_modified) : NULL;
 	t->allow_file = req->allow_file;
+	t->raw_encoding = req->raw_encoding;
 	t->allow_private = f->cfg->allow_private_networks || url_names_literal_host(req->url);
 	t->ops = ops;
 	t->arg = arg;
@@ -337,7 +341,12 @@ transfer_begin(struct fetcher *f, struct transfer *t)
 	curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, transfer_header_cb);
 	curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
 	curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(t->easy, CURLOPT_ACCEPT_ENCODING, "");
+	if (t->raw_encoding) {
+		curl_easy_setopt(t->easy, CURLOPT_ACCEPT_ENCODING, DECODE_ACCEPT);
+		curl_easy_setopt(t->easy, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+	} else {
+		curl_easy_setopt(t->easy, CURLOPT_ACCEPT_ENCODING, "");
+	}
 	curl_easy_setopt(t->easy, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(t->easy, CURLOPT_MAXREDIRS, cfg->max_redirects);
 	curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, protocols);
@@ -452,10 +461,11 @@ transfer_reset_response(struct transfer *t)
 	free(t->etag);
 	free(t->last_modified);
 	free(t->content_type);
+	free(t->content_encoding);
 	free(t->retry_after);
 	free(t->cache_control);
 	free(t->expires);
-	t->etag = t->last_modified = t->content_type = NULL;
+	t->etag = t->last_modified = t->content_type = t->content_encoding = NULL;
 	t->retry_after = t->cache_control = t->expires = NULL;
 }
 
@@ -485,6 +495,7 @@ transfer_header_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	    {"etag", offsetof(struct transfer, etag)},
 	    {"last-modified", offsetof(struct transfer, last_modified)},
 	    {"content-type", offsetof(struct transfer, content_type)},
+	    {"content-encoding", offsetof(struct transfer, content_encoding)},
 	    {"retry-after", offsetof(struct transfer, retry_after)},
 	    {"cache-control", offsetof(struct transfer, cache_control)},
 	    {"expires", offsetof(struct transfer, expires)},
@@ -521,7 +532,8 @@ transfer_header_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return len;
 }
 
-/* Hand body bytes to the caller; enforce max_body on decompressed bytes. */
+/* Hand body bytes to the caller; enforce max_body on the bytes handed
+ * over (decompressed, unless the caller decodes). */
 static size_t
 transfer_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
@@ -542,6 +554,7 @@ transfer_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	}
 	resp.status = status;
 	resp.content_type = t->content_type;
+	resp.content_encoding = t->raw_encoding ? t->content_encoding : NULL;
 	switch (t->ops->on_data(t->arg, &resp, ptr, len)) {
 	case 0:
 		return len;

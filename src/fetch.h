@@ -1,6 +1,7 @@
 /* fetch.h: HTTP(S) transfers with libcurl's multi interface, driven by the
  * daemon's libevent base. Body bytes are handed to the caller as they
- * arrive (decompressed); nothing is buffered whole. The fetcher enforces
+ * arrive (decompressed, unless the caller asks to decode them itself);
+ * nothing is buffered whole. The fetcher enforces
  * the transfer limits of the configuration: at most `concurrency` at once
  * (the rest wait in order), `per_host` per host, timeouts, redirect and
  * protocol rules, and the body and header size caps. */
@@ -16,6 +17,9 @@ struct config;
 struct fetch_response {
 	long status;              /* 0 for file: URLs */
 	const char *content_type; /* may be NULL */
+	/* The Content-Encoding still on the bytes (raw_encoding requests
+	 * only), or NULL. */
+	const char *content_encoding;
 };
 
 /* How a transfer ended. Valid only during on_done. */
@@ -31,7 +35,7 @@ struct fetch_result {
 	const char *retry_after;   /* raw header values, or NULL */
 	const char *cache_control;
 	const char *expires;
-	size_t bytes;              /* body bytes after decompression */
+	size_t bytes;              /* body bytes, after decompression unless raw_encoding */
 	double seconds;            /* total transfer time */
 };
 
@@ -52,6 +56,10 @@ struct fetch_request {
 	const char *etag;          /* sent as If-None-Match, may be NULL */
 	const char *last_modified; /* sent as If-Modified-Since, may be NULL */
 	int allow_file;            /* the configured URL is itself a file: URL */
+	/* Offer DECODE_ACCEPT's codings and hand the body over as sent: the
+	 * caller decodes it (see decode.h) and caps the decoded bytes;
+	 * max_body then caps the bytes received. */
+	int raw_encoding;
 };
 
 struct fetcher;

@@ -24,6 +24,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "date.h"
+#include "decode.h"
 #include "fetch.h"
 #include "group.h"
 #include "item.h"
@@ -58,6 +59,10 @@ struct poll_feed {
 	int retired;          /* removed from the config; free when done */
 	size_t pipe_bytes;    /* its share of d->pipe_bytes */
 	struct parser *parser;
+	/* Undoes the body's Content-Encoding on the lane, in front of the
+	 * parser; NULL until the first body bytes. */
+	struct decoder *decoder;
+	atomic_int decode_failed; /* set on the lane: the transfer may stop */
 	char *parse_base;     /* the URL the parser resolves against (a copy) */
 	struct item **items;  /* collected during a transfer */
 	unsigned char *clamped; /* items[i] was dated in the future */
@@ -103,6 +108,8 @@ static void poll_load_health(struct poll_feed *pf);
 static struct poll_result *poll_result_dup(const struct fetch_result *res);
 static void poll_result_free(struct poll_result *pr);
 static void poll_parse_chunk(void *arg);
+static void poll_sink(void *arg, const char *data, size_t len);
+static void poll_push(struct poll_feed *pf, const char *data, size_t len);
 static void poll_parse_end(void *arg);
 static void poll_parsed(void *arg);
 static void poll_submit_chunk(struct poll_feed *pf);
@@ -240,6 +247,9 @@ poll_discard(struct poll_feed *pf)
 {
 	parser_free(pf->parser);
 	pf->parser = NULL;
+	decoder_free(pf->decoder);
+	pf->decoder = NULL;
+	atomic_store(&pf->decode_failed, 0);
 	free(pf->parse_base);
 	pf->parse_base = NULL;
 	for (size_t i = 0; i < pf->nitems; i++) {
@@ -326,6 +336,8 @@ poll_feed_start(struct poll_feed *pf)
 	req.etag = etag;
 	req.last_modified = lm;
 	req.allow_file = strncasecmp(pf->cf->url, "file:", 5) == 0;
+	/* Inflating is done on the lane, next to the parse, not on the loop. */
+	req.raw_encoding = 1;
 	pf->health.last_attempt = time(NULL);
 	pf->in_flight = 1;
 	log_debug("feed %s: polling %s", pf->name, pf->url);
@@ -367,10 +379,20 @@ poll_on_data(void *arg, const struct fetch_response *resp, const char *data, siz
 		poll_backlog_wait(pf->d);
 		return FETCH_PAUSE;
 	}
+	/* A body that cannot be decoded is not worth more bytes. */
+	if (atomic_load(&pf->decode_failed))
+		return -1;
 	pf->pipe_bytes += len;
 	pf->d->pipe_bytes += len;
 	if (pf->parser == NULL) {
 		char *charset = content_type_charset(resp->content_type);
+
+		pf->decoder = decoder_new(resp->content_encoding, (size_t)pf->d->cfg->max_body);
+		if (decoder_error(pf->decoder) != NULL) {
+			atomic_store(&pf->decode_failed, 1);
+			free(charset);
+			return -1;
+		}
 		pf->parse_base = xstrdup(pf->url);
 		pf->parser = parser_new(pf->parse_base, charset, poll_on_item, pf);
 		free(charset);
@@ -378,8 +400,8 @@ poll_on_data(void *arg, const struct fetch_response *resp, const char *data, siz
 	/* A parse that failed keeps its items; the rest of the body is
 	 * drained without parsing rather than aborting the transfer. */
 	if (pf->d->workers == NULL) {
-		parser_push(pf->parser, data, len);
-		return 0;
+		poll_push(pf, data, len);
+		return atomic_load(&pf->decode_failed) ? -1 : 0;
 	}
 	/* Chunks of at most POLL_CHUNK bytes, each one allocation made to
 	 * size (doubling from small would end at twice POLL_CHUNK). */
@@ -461,10 +483,26 @@ poll_parse_chunk(void *arg)
 {
 	struct poll_chunk *c = arg;
 
-	parser_push(c->pf->parser, c->data, c->len);
+	poll_push(c->pf, c->data, c->len);
 	atomic_fetch_sub(&c->pf->d->lane_bytes, c->len);
 	free(c->data);
 	free(c);
+}
+
+/* Decoded body bytes: into the parser. */
+static void
+poll_sink(void *arg, const char *data, size_t len)
+{
+	parser_push(arg, data, len);
+}
+
+/* Body bytes as they came: through the decoder (on the lane, or inline
+ * without workers). */
+static void
+poll_push(struct poll_feed *pf, const char *data, size_t len)
+{
+	if (decoder_push(pf->decoder, data, len, poll_sink, pf->parser) < 0)
+		atomic_store(&pf->decode_failed, 1);
 }
 
 /* Finish the parse, once (on the lane, or inline without workers). */
@@ -473,6 +511,8 @@ poll_finish_parse(struct poll_feed *pf)
 {
 	if (pf->parse_done)
 		return;
+	if (decoder_finish(pf->decoder) < 0)
+		atomic_store(&pf->decode_failed, 1);
 	pf->parse_rc = parser_finish(pf->parser, &pf->parse_err);
 	pf->parse_done = 1;
 }
@@ -675,6 +715,7 @@ poll_finish(struct poll_feed *pf, const struct fetch_result *res)
 	struct feed_health *h = &pf->health;
 	char *error = NULL;
 	int parsed_ok = 0;
+	size_t bytes = res->bytes;
 	enum metrics_fetch outcome;
 
 	pf->in_flight = 0;
@@ -688,7 +729,6 @@ poll_finish(struct poll_feed *pf, const struct fetch_result *res)
 		return;
 	}
 	h->last_status = res->status;
-	h->bytes = res->bytes;
 	/* Validators saved below belong to the URL they came from. */
 	if (res->ok && res->moved_to != NULL) {
 		log_notice("feed %s: moved permanently to %s; update feedmux.conf", pf->name, res->moved_to);
@@ -699,11 +739,12 @@ poll_finish(struct poll_feed *pf, const struct fetch_result *res)
 		h->n304++;
 		outcome = METRICS_FETCH_NOT_MODIFIED;
 		log_debug("feed %s: not modified", pf->name);
+	} else if (res->ok && pf->parser == NULL) {
+		error = xstrdup("empty response");
+		outcome = METRICS_FETCH_PARSE_ERROR;
 	} else if (res->ok) {
-		if (pf->parser == NULL) {
-			error = xstrdup("empty response");
-		} else {
-			poll_finish_parse(pf);
+		poll_finish_parse(pf);
+		if (!atomic_load(&pf->decode_failed)) {
 			for (size_t i = 0; i < pf->nitems; i++)
 				if (pf->clamped[i])
 					log_info("feed %s: item \"%s\" is dated in the future; using the current time",
@@ -716,20 +757,32 @@ poll_finish(struct poll_feed *pf, const struct fetch_result *res)
 				poll_set_warning(pf, parser_warning(pf->parser));
 			}
 			pf->ttl_hint = parser_meta(pf->parser)->ttl * 60;
+			if ((pf->nitems > 0 || parsed_ok) && poll_store_items(pf, res, parsed_ok) < 0) {
+				free(error);
+				error = xasprintf("could not save items to the state database %s (%zu item(s); the "
+				                  "reason is logged by the store)",
+				                  pf->d->cfg->state, pf->nitems);
+			}
+			outcome = parsed_ok ? METRICS_FETCH_OK : METRICS_FETCH_PARSE_ERROR;
+		} else {
+			/* As a transfer that broke: nothing of it is kept. */
+			error = xstrdup(decoder_error(pf->decoder));
+			outcome = METRICS_FETCH_NET_ERROR;
 		}
-		if ((pf->nitems > 0 || parsed_ok) && poll_store_items(pf, res, parsed_ok) < 0) {
-			free(error);
-			error = xasprintf("could not save items to the state database %s (%zu item(s); the "
-			                  "reason is logged by the store)",
-			                  pf->d->cfg->state, pf->nitems);
-		}
-		outcome = parsed_ok ? METRICS_FETCH_OK : METRICS_FETCH_PARSE_ERROR;
+	} else if (atomic_load(&pf->decode_failed)) {
+		/* The transfer was stopped because its body could not be decoded. */
+		error = xstrdup(decoder_error(pf->decoder));
+		outcome = METRICS_FETCH_NET_ERROR;
 	} else {
 		error = xstrdup(res->error ? res->error : "transfer failed");
 		outcome = res->status >= 400 ? METRICS_FETCH_HTTP_ERROR : METRICS_FETCH_NET_ERROR;
 	}
+	/* Body bytes as decoded, like those curl decodes itself. */
+	if (pf->decoder != NULL)
+		bytes = decoder_out(pf->decoder);
+	h->bytes = bytes;
 	pf->d->metrics.fetches[outcome]++;
-	pf->d->metrics.fetch_bytes += res->bytes;
+	pf->d->metrics.fetch_bytes += bytes;
 	if (res->status == 410) {
 		h->gone = 1;
 		free(error);
