@@ -324,8 +324,7 @@ static const char *const store_migrations[] = {
      * and sorted in the walk, and the id made the index four times as
      * large (22 of 25 MiB at 300,000 items), with a random key, so that
      * every batch rewrote more of it. */
-    "DROP INDEX items_date;"
-    "CREATE INDEX items_sort_date ON items(sort_date DESC);",
+    "DROP INDEX items_date; CREATE INDEX items_sort_date ON items(sort_date DESC);",
 };
 
 /* The session's active feeds; see store_set_active_feeds. */
