@@ -150,6 +150,19 @@ struct sanitize_out {
 	const char *base; /* NULL: relative URLs stay as written */
 };
 
+/* The fast path (see sanitize_fast): open elements and where output goes. */
+#define SANITIZE_FAST_DEPTH 64
+#define SANITIZE_FAST_ATTRS 16
+struct sanitize_fast {
+	const char *s;
+	size_t n;
+	struct sanitize_out *o; /* HTML mode, or */
+	struct buf *raw;        /* text mode */
+	struct buf run;         /* a text run with references, decoded */
+	const struct sanitize_elem *open[SANITIZE_FAST_DEPTH];
+	int depth;
+};
+
 /* Sorted by name (strcmp), for the binary search in sanitize_elem_find(). */
 static const struct sanitize_elem sanitize_elems[] = {
     {"a", SK_KEEP, 0, "href"},
@@ -289,7 +302,17 @@ static char *sanitize_word(const char *value, const char *const *words);
 static char *sanitize_lang(const char *value);
 static char *sanitize_attr_value(const struct sanitize_out *o, const struct sanitize_elem *el,
                                  const struct sanitize_attr *at, const char *value);
+static void sanitize_attr_put(const struct sanitize_out *o, const struct sanitize_elem *el,
+                              const struct sanitize_attr *at, const char *raw, struct buf *attrs, int *has_src);
+static void sanitize_start_tag_end(struct sanitize_out *o, const struct sanitize_elem *el, struct buf *attrs,
+                                   int has_src);
 static void sanitize_start_tag(struct sanitize_out *o, const struct sanitize_elem *el, xmlNodePtr n);
+static int sanitize_fast_elem(const struct sanitize_elem *el);
+static size_t sanitize_fast_ref(const char *s, size_t n, size_t i, char *out, size_t *outlen);
+static size_t sanitize_fast_tag(struct sanitize_fast *f, size_t i);
+static size_t sanitize_fast_end_tag(struct sanitize_fast *f, size_t i);
+static void sanitize_fast_text(struct sanitize_fast *f, const char *p, size_t n);
+static int sanitize_fast(const char *s, size_t n, struct sanitize_out *o, struct buf *raw);
 static void sanitize_walk(xmlNodePtr first, int (*enter)(void *, xmlNodePtr, int),
                           void (*leave)(void *, xmlNodePtr, int), void *arg);
 static int sanitize_html_enter(void *arg, xmlNodePtr n, int depth);
@@ -1038,8 +1061,44 @@ sanitize_attr_value(const struct sanitize_out *o, const struct sanitize_elem *el
 	return NULL;
 }
 
-/* Write el's start tag with the attributes of n it may keep; nothing when
- * el cannot stand without one it lost. */
+/* One attribute for a start tag: at (NULL: not allowed on el) with its
+ * decoded value; appended to attrs, and *has_src set for a source URL. */
+static void
+sanitize_attr_put(const struct sanitize_out *o, const struct sanitize_elem *el, const struct sanitize_attr *at,
+                  const char *raw, struct buf *attrs, int *has_src)
+{
+	char *value;
+
+	if (at == NULL || (value = sanitize_attr_value(o, el, at, raw)) == NULL)
+		return;
+	if (at->type == SA_SRCSET || strcmp(at->name, "src") == 0)
+		*has_src = 1;
+	buf_puts(attrs, " ");
+	buf_puts(attrs, at->name);
+	buf_puts(attrs, "=\"");
+	sanitize_put(attrs, value, strlen(value), SP_ATTR);
+	buf_puts(attrs, "\"");
+	free(value);
+}
+
+/* Write el's start tag with the attributes gathered (freed here); nothing
+ * when el cannot stand without one it lost. */
+static void
+sanitize_start_tag_end(struct sanitize_out *o, const struct sanitize_elem *el, struct buf *attrs, int has_src)
+{
+	if (!((el->flags & SF_NEEDSRC) && !has_src)) {
+		if (el->flags & SF_CONTROLS)
+			buf_puts(attrs, " controls=\"\"");
+		buf_puts(&o->b, "<");
+		buf_puts(&o->b, el->name);
+		if (attrs->len > 0)
+			buf_append(&o->b, attrs->data, attrs->len);
+		buf_puts(&o->b, (el->flags & SF_VOID) ? " />" : ">");
+	}
+	buf_free(attrs);
+}
+
+/* Write el's start tag with the attributes of n it may keep. */
 static void
 sanitize_start_tag(struct sanitize_out *o, const struct sanitize_elem *el, xmlNodePtr n)
 {
@@ -1050,36 +1109,14 @@ sanitize_start_tag(struct sanitize_out *o, const struct sanitize_elem *el, xmlNo
 	for (xmlAttrPtr a = n->properties; a != NULL; a = a->next) {
 		const struct sanitize_attr *at = sanitize_attr_find(el, a->name);
 		xmlChar *raw;
-		char *value;
 
 		if (at == NULL)
 			continue;
 		raw = xmlNodeGetContent((xmlNodePtr)a);
-		value = sanitize_attr_value(o, el, at, raw != NULL ? (const char *)raw : "");
+		sanitize_attr_put(o, el, at, raw != NULL ? (const char *)raw : "", &attrs, &has_src);
 		xmlFree(raw);
-		if (value == NULL)
-			continue;
-		if (at->type == SA_SRCSET || strcmp(at->name, "src") == 0)
-			has_src = 1;
-		buf_puts(&attrs, " ");
-		buf_puts(&attrs, at->name);
-		buf_puts(&attrs, "=\"");
-		sanitize_put(&attrs, value, strlen(value), SP_ATTR);
-		buf_puts(&attrs, "\"");
-		free(value);
 	}
-	if ((el->flags & SF_NEEDSRC) && !has_src) {
-		buf_free(&attrs);
-		return;
-	}
-	if (el->flags & SF_CONTROLS)
-		buf_puts(&attrs, " controls=\"\"");
-	buf_puts(&o->b, "<");
-	buf_puts(&o->b, el->name);
-	if (attrs.len > 0)
-		buf_append(&o->b, attrs.data, attrs.len);
-	buf_puts(&o->b, (el->flags & SF_VOID) ? " />" : ">");
-	buf_free(&attrs);
+	sanitize_start_tag_end(o, el, &attrs, has_src);
 }
 
 /* Visit the nodes from first on in document order without recursion:
@@ -1203,9 +1240,385 @@ sanitize_trim(const char *s, size_t len)
 	return xstrndup(s + start, len - start);
 }
 
+/* The fast path. Most fields in feeds are well-formed HTML of a few common
+ * elements: for those, libxml2's tree is exactly the markup as written,
+ * and reading it directly gives the same output at a fraction of the cost
+ * (libxml2's HTML parser reads character by character and builds a tree
+ * that is walked once). sanitize_fast takes a field only when every rule
+ * of libxml2 2.9's HTML parser that could make its tree differ from the
+ * markup stays out of play, and otherwise declines, leaving it to the
+ * parser:
+ *   - elements: the names sanitize_fast_elem lists, in lower case, each
+ *     closed by its own end tag in order (void ones by none, or "/>"), and
+ *     none opened where libxml2 would close the element open before it
+ *     (htmlAutoCloseTag, libxml2's own table) or inside one of its own
+ *     name; nothing left open at the end; at most SANITIZE_FAST_DEPTH deep
+ *     (far from SANITIZE_MAX_DEPTH);
+ *   - attributes: lower-case names, at most SANITIZE_FAST_ATTRS, no
+ *     duplicates, each with a quoted value of printable ASCII and
+ *     references, separated by blanks;
+ *   - references (text and values): a name libxml2's table knows
+ *     (htmlEntityLookup) or a decimal or hex character reference to a
+ *     character from U+0020 that is not a C1 control, with the ';';
+ *   - no comments, doctypes, processing instructions, CDATA or '<' that
+ *     does not start a tag.
+ * Text between tags needs no such care: libxml2 keeps it as written, after
+ * the same cleaning sanitize_put applies (the plain-text path rests on the
+ * same fact). tests/unit/test_sanitize.c compares both paths on generated
+ * and corpus HTML. */
+
+/* Whether the fast path may open el: kept elements libxml2 parses as
+ * written (not pre, whose first newline it drops; not tables' implied
+ * parts; void only where libxml2 knows them as empty). */
+static int
+sanitize_fast_elem(const struct sanitize_elem *el)
+{
+	static const char *const names[] = {
+	    "a",    "abbr", "b",  "bdo", "blockquote", "br",  "cite",   "code", "dd",  "del", "dfn", "div", "dl",
+	    "dt",   "em",   "h1", "h2",  "h3",         "h4",  "h5",     "h6",   "hr",  "i",   "img", "ins", "kbd",
+	    "li",   "ol",   "p",  "q",   "s",          "samp", "small", "span", "strong", "sub", "sup", "u",
+	    "ul",   "var",  "figure", "figcaption", "mark", "time",
+	};
+
+	if (el == NULL || el->kind != SK_KEEP)
+		return 0;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(names[i], el->name) == 0)
+			return 1;
+	return 0;
+}
+
+/* A reference at s[i] ('&'): its UTF-8 into out (at least 4 bytes) and
+ * *outlen; returns the bytes it takes, 0 to decline. */
+static size_t
+sanitize_fast_ref(const char *s, size_t n, size_t i, char *out, size_t *outlen)
+{
+	size_t j = i + 1;
+	unsigned long cp = 0;
+
+	if (j < n && s[j] == '#') {
+		int hex = j + 1 < n && (s[j + 1] == 'x' || s[j + 1] == 'X');
+		size_t digits = 0;
+
+		j += hex ? 2 : 1;
+		for (; j < n && s[j] != ';'; j++, digits++) {
+			int d;
+
+			if (s[j] >= '0' && s[j] <= '9')
+				d = s[j] - '0';
+			else if (hex && s[j] >= 'a' && s[j] <= 'f')
+				d = s[j] - 'a' + 10;
+			else if (hex && s[j] >= 'A' && s[j] <= 'F')
+				d = s[j] - 'A' + 10;
+			else
+				return 0;
+			if (digits >= 7)
+				return 0;
+			cp = cp * (hex ? 16 : 10) + (unsigned long)d;
+		}
+		if (j >= n || digits == 0)
+			return 0;
+	} else {
+		char name[32];
+		size_t len = 0;
+		const htmlEntityDesc *ent;
+
+		for (; j < n && ((s[j] >= 'a' && s[j] <= 'z') || (s[j] >= 'A' && s[j] <= 'Z') ||
+		                 (len > 0 && s[j] >= '0' && s[j] <= '9'));
+		     j++) {
+			if (len + 1 >= sizeof name)
+				return 0;
+			name[len++] = s[j];
+		}
+		if (len == 0 || j >= n || s[j] != ';')
+			return 0;
+		name[len] = '\0';
+		if ((ent = htmlEntityLookup((const xmlChar *)name)) == NULL)
+			return 0;
+		cp = ent->value;
+	}
+	/* IS_CHAR, and not a C0 or C1 control (libxml2 keeps them; the
+	 * cleaning around the parser would not see them). */
+	if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE ||
+	    cp == 0xFFFF || cp > 0x10FFFF)
+		return 0;
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		*outlen = 1;
+	} else if (cp < 0x800) {
+		out[0] = (char)(0xC0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3F));
+		*outlen = 2;
+	} else if (cp < 0x10000) {
+		out[0] = (char)(0xE0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		out[2] = (char)(0x80 | (cp & 0x3F));
+		*outlen = 3;
+	} else {
+		out[0] = (char)(0xF0 | (cp >> 18));
+		out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+		out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		out[3] = (char)(0x80 | (cp & 0x3F));
+		*outlen = 4;
+	}
+	return j + 1 - i;
+}
+
+/* Text as libxml2 would have it in a text node, written as the walker
+ * writes text nodes. */
+static void
+sanitize_fast_text(struct sanitize_fast *f, const char *p, size_t n)
+{
+	if (n == 0)
+		return;
+	if (f->o != NULL)
+		sanitize_put(&f->o->b, p, n, SP_TEXT);
+	else
+		sanitize_put(f->raw, p, n, SP_RAW);
+}
+
+/* A start tag at s[i] ('<' and a letter): written, and opened unless
+ * void. Returns the bytes it takes, 0 to decline. */
+static size_t
+sanitize_fast_tag(struct sanitize_fast *f, size_t i)
+{
+	const char *s = f->s;
+	size_t n = f->n, j = i + 1, namelen;
+	char name[16], values[SANITIZE_FAST_ATTRS][256];
+	const char *anames[SANITIZE_FAST_ATTRS];
+	size_t alens[SANITIZE_FAST_ATTRS];
+	const struct sanitize_elem *el;
+	xmlNode probe;
+	int nattrs = 0, closed = 0;
+
+	while (j < n && ((s[j] >= 'a' && s[j] <= 'z') || (s[j] >= '0' && s[j] <= '9')))
+		j++;
+	namelen = j - i - 1;
+	if (namelen == 0 || namelen >= sizeof name || j >= n)
+		return 0;
+	memcpy(name, s + i + 1, namelen);
+	name[namelen] = '\0';
+	if (!sanitize_fast_elem(el = sanitize_elem_find((const xmlChar *)name)))
+		return 0;
+	/* libxml2 would close the open element first (or nest it oddly). */
+	memset(&probe, 0, sizeof probe);
+	probe.type = XML_ELEMENT_NODE;
+	probe.name = (const xmlChar *)el->name;
+	if (f->depth > 0 && (f->open[f->depth - 1] == el ||
+	                     htmlAutoCloseTag(NULL, (const xmlChar *)f->open[f->depth - 1]->name, &probe)))
+		return 0;
+	if (f->depth == 0 && htmlAutoCloseTag(NULL, (const xmlChar *)"body", &probe))
+		return 0;
+	for (;;) {
+		size_t start = j, alen, vlen = 0;
+		char quote;
+
+		while (j < n && sanitize_is_blank((unsigned char)s[j]))
+			j++;
+		if (j >= n)
+			return 0;
+		if (s[j] == '>') {
+			j++;
+			break;
+		}
+		if (s[j] == '/') {
+			if (j + 1 >= n || s[j + 1] != '>' || !(el->flags & SF_VOID))
+				return 0;
+			j += 2;
+			break;
+		}
+		/* An attribute, after at least one blank. */
+		if (j == start || nattrs == SANITIZE_FAST_ATTRS || s[j] < 'a' || s[j] > 'z')
+			return 0;
+		anames[nattrs] = s + j;
+		while (j < n && ((s[j] >= 'a' && s[j] <= 'z') || (s[j] >= '0' && s[j] <= '9') || s[j] == '-'))
+			j++;
+		alen = (size_t)(s + j - anames[nattrs]);
+		if (alen >= 16)
+			return 0;
+		for (int k = 0; k < nattrs; k++)
+			if (alens[k] == alen && memcmp(anames[k], anames[nattrs], alen) == 0)
+				return 0;
+		while (j < n && sanitize_is_blank((unsigned char)s[j]))
+			j++;
+		if (j >= n || s[j] != '=')
+			return 0;
+		j++;
+		while (j < n && sanitize_is_blank((unsigned char)s[j]))
+			j++;
+		if (j >= n || (s[j] != '"' && s[j] != '\''))
+			return 0;
+		quote = s[j++];
+		while (j < n && s[j] != quote) {
+			char ref[4];
+			size_t reflen = 1, take = 1;
+			unsigned char c = (unsigned char)s[j];
+
+			if (c == '&') {
+				if ((take = sanitize_fast_ref(s, n, j, ref, &reflen)) == 0)
+					return 0;
+			} else if (c < 0x20 || c > 0x7E || c == '<') {
+				return 0;
+			} else {
+				ref[0] = (char)c;
+			}
+			if (vlen + reflen >= sizeof values[0])
+				return 0;
+			memcpy(values[nattrs] + vlen, ref, reflen);
+			vlen += reflen;
+			j += take;
+		}
+		if (j >= n)
+			return 0;
+		j++;
+		values[nattrs][vlen] = '\0';
+		alens[nattrs] = alen;
+		nattrs++;
+		if (j < n && !sanitize_is_blank((unsigned char)s[j]) && s[j] != '>' && s[j] != '/')
+			return 0;
+	}
+	if (f->o != NULL) {
+		struct buf attrs;
+		int has_src = 0;
+
+		buf_init(&attrs);
+		for (int k = 0; k < nattrs; k++) {
+			char an[16];
+
+			memcpy(an, anames[k], alens[k]);
+			an[alens[k]] = '\0';
+			sanitize_attr_put(f->o, el, sanitize_attr_find(el, (const xmlChar *)an), values[k], &attrs,
+			                  &has_src);
+		}
+		sanitize_start_tag_end(f->o, el, &attrs, has_src);
+	} else if (el->flags & SF_BLOCK) {
+		buf_puts(f->raw, " ");
+	}
+	if (el->flags & SF_VOID) {
+		closed = 1;
+		if (f->raw != NULL && (el->flags & SF_BLOCK))
+			buf_puts(f->raw, " ");
+	}
+	if (!closed) {
+		if (f->depth == SANITIZE_FAST_DEPTH)
+			return 0;
+		f->open[f->depth++] = el;
+	}
+	return j - i;
+}
+
+/* An end tag at s[i] ("</"): it must close the element open last.
+ * Returns the bytes it takes, 0 to decline. */
+static size_t
+sanitize_fast_end_tag(struct sanitize_fast *f, size_t i)
+{
+	const char *s = f->s;
+	size_t n = f->n, j = i + 2, len;
+	const struct sanitize_elem *el;
+
+	if (f->depth == 0)
+		return 0;
+	el = f->open[f->depth - 1];
+	len = strlen(el->name);
+	if (n - j < len || memcmp(s + j, el->name, len) != 0)
+		return 0;
+	j += len;
+	while (j < n && sanitize_is_blank((unsigned char)s[j]))
+		j++;
+	if (j >= n || s[j] != '>')
+		return 0;
+	f->depth--;
+	if (f->o != NULL) {
+		buf_puts(&f->o->b, "</");
+		buf_puts(&f->o->b, el->name);
+		buf_puts(&f->o->b, ">");
+	} else if (el->flags & SF_BLOCK) {
+		buf_puts(f->raw, " ");
+	}
+	return j + 1 - i;
+}
+
+/* Write s[0..n) as the walker would write libxml2's tree of it, into o
+ * (HTML mode) or raw (text mode). 1 when done; 0 when declined, having
+ * written anything (the caller drops it). */
+static int
+sanitize_fast(const char *s, size_t n, struct sanitize_out *o, struct buf *raw)
+{
+	struct sanitize_fast f;
+	size_t i = 0, run = 0;
+	int ok = 0, refs = 0;
+
+	f.s = s;
+	f.n = n;
+	f.o = o;
+	f.raw = raw;
+	f.depth = 0;
+	buf_init(&f.run);
+	while (i < n) {
+		size_t take;
+		char c = s[i];
+
+		if (c != '<' && c != '&') {
+			i++;
+			continue;
+		}
+		if (c == '&') {
+			char ref[4];
+			size_t reflen;
+
+			if ((take = sanitize_fast_ref(s, n, i, ref, &reflen)) == 0)
+				goto done;
+			buf_append(&f.run, s + run, i - run);
+			buf_append(&f.run, ref, reflen);
+			refs = 1;
+			i += take;
+			run = i;
+			continue;
+		}
+		/* A tag ends the text run: one text node in libxml2's tree. */
+		if (refs) {
+			buf_append(&f.run, s + run, i - run);
+			sanitize_fast_text(&f, f.run.data, f.run.len);
+			buf_reset(&f.run);
+			refs = 0;
+		} else {
+			sanitize_fast_text(&f, s + run, i - run);
+		}
+		if (i + 1 < n && s[i + 1] == '/')
+			take = sanitize_fast_end_tag(&f, i);
+		else if (i + 1 < n && s[i + 1] >= 'a' && s[i + 1] <= 'z')
+			take = sanitize_fast_tag(&f, i);
+		else
+			take = 0;
+		if (take == 0)
+			goto done;
+		i += take;
+		run = i;
+	}
+	if (f.depth != 0)
+		goto done;
+	if (refs) {
+		buf_append(&f.run, s + run, i - run);
+		sanitize_fast_text(&f, f.run.data, f.run.len);
+	} else {
+		sanitize_fast_text(&f, s + run, i - run);
+	}
+	ok = 1;
+done:
+	buf_free(&f.run);
+	return ok;
+}
+
 /* Clean an HTML fragment to the allowlist. */
 char *
 sanitize_html(const char *html, const char *base_url)
+{
+	return sanitize_html_via(html, base_url, 1);
+}
+
+/* The same, through libxml2's parser unless fast allows the fast path. */
+char *
+sanitize_html_via(const char *html, const char *base_url, int fast)
 {
 	struct sanitize_out o;
 	xmlDocPtr doc = NULL;
@@ -1221,10 +1634,13 @@ sanitize_html(const char *html, const char *base_url)
 		sanitize_put(&o.b, html, n, SP_TEXT);
 		goto done;
 	}
-	if ((doc = sanitize_parse(html, n)) == NULL)
-		goto done;
 	/* The output is about as long as the input: one allocation. */
 	buf_reserve(&o.b, n);
+	if (fast && sanitize_fast(html, n, &o, NULL))
+		goto done;
+	buf_reset(&o.b);
+	if ((doc = sanitize_parse(html, n)) == NULL)
+		goto done;
 	sanitize_walk(doc->children, sanitize_html_enter, sanitize_html_leave, &o);
 done:
 	out = sanitize_trim(o.b.data ? o.b.data : "", o.b.len);
@@ -1234,9 +1650,33 @@ done:
 	return out;
 }
 
+/* Whether sanitize_fast takes the fragment. */
+int
+sanitize_fast_takes(const char *html)
+{
+	struct buf raw;
+	size_t n;
+	int ok;
+
+	if (html == NULL || *html == '\0')
+		return 0;
+	n = sanitize_input_len(html);
+	buf_init(&raw);
+	ok = !sanitize_is_plain(html, n) && sanitize_fast(html, n, NULL, &raw);
+	buf_free(&raw);
+	return ok;
+}
+
 /* Reduce HTML to one line of text. */
 char *
 sanitize_text(const char *html)
+{
+	return sanitize_text_via(html, 1);
+}
+
+/* The same, through libxml2's parser unless fast allows the fast path. */
+char *
+sanitize_text_via(const char *html, int fast)
 {
 	struct buf raw, b;
 	xmlDocPtr doc = NULL;
@@ -1249,12 +1689,14 @@ sanitize_text(const char *html)
 	if (html == NULL || *html == '\0')
 		goto done;
 	n = sanitize_input_len(html);
-	if (sanitize_is_plain(html, n))
+	if (sanitize_is_plain(html, n)) {
 		sanitize_put(&raw, html, n, SP_RAW);
-	else if ((doc = sanitize_parse(html, n)) != NULL)
+	} else if (!fast || !sanitize_fast(html, n, NULL, &raw)) {
+		buf_reset(&raw);
+		if ((doc = sanitize_parse(html, n)) == NULL)
+			goto done;
 		sanitize_walk(doc->children, sanitize_text_enter, sanitize_text_leave, &raw);
-	else
-		goto done;
+	}
 	for (size_t i = 0; i < raw.len;) {
 		unsigned char c = (unsigned char)raw.data[i];
 		size_t word = i;

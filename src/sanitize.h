@@ -30,5 +30,12 @@ char *sanitize_html(const char *html, const char *base_url);
  * single spaces, trimmed. html may be NULL. Returns a new string the caller
  * frees; never NULL. */
 char *sanitize_text(const char *html);
+/* sanitize_html and sanitize_text with the fast path for well-formed
+ * common markup allowed (fast non-zero, as they do) or not (every field
+ * through libxml2's parser): for tests that compare the two. */
+char *sanitize_html_via(const char *html, const char *base_url, int fast);
+char *sanitize_text_via(const char *html, int fast);
+/* Whether the fast path takes html (for tests). */
+int sanitize_fast_takes(const char *html);
 
 #endif
