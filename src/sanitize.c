@@ -3,7 +3,7 @@
  * of allowed parts only: the output never carries a name or a byte of markup
  * from the input, only names from the tables below and escaped text.
  * Well-formed markup of common elements skips the parser: sanitize_fast
- *  writes what the walk would (see there).
+ * writes what the walk would (see there).
  *
  * Input: at most SANITIZE_MAX_INPUT bytes, cut at a character boundary;
  * invalid UTF-8 becomes U+FFFD, characters XML 1.0 forbids (C0 controls but
