@@ -169,7 +169,7 @@ static int story_cmp_u32(const void *a, const void *b);
 static size_t story_first_sentence(const char *text);
 static size_t story_keys(const struct story_index *si, const uint64_t *tok, size_t ntok, uint32_t *keys);
 static double story_idf(const struct story_index *si, uint64_t tok);
-static double story_score(const struct story_index *si, const uint64_t *tok, const double *w, size_t ntok,
+static double story_score(const struct story_index *si, const uint64_t *tok, const double *w, size_t ntok, double floor,
                           const struct story_item *c);
 static uint32_t story_slot_new(struct story_index *si);
 static uint32_t story_story_new(struct story_index *si, uint64_t id, time_t when);
@@ -759,14 +759,41 @@ story_idf(const struct story_index *si, uint64_t tok)
 }
 
 /* The IDF-weighted Jaccard of a token set (weights w) and item c; 0 when
- * they share fewer than STORY_MIN_SHARED tokens and are not equal. */
+ * they share fewer than STORY_MIN_SHARED tokens and are not equal, or
+ * when it is surely below floor (then without c's own tokens' weights,
+ * each a map lookup and a logarithm: most candidates end here). */
 static double
-story_score(const struct story_index *si, const uint64_t *tok, const double *w, size_t ntok,
+story_score(const struct story_index *si, const uint64_t *tok, const double *w, size_t ntok, double floor,
             const struct story_item *c)
 {
 	size_t i = 0, j = 0, shared = 0;
-	double inter = 0, uni = 0;
+	double inter = 0, uni = 0, own = 0;
 
+	/* The shared tokens first. Every weight is above 0 (a token's count is
+	 * at most the live items'), so the union weighs at least the set's
+	 * own tokens and the score is at most inter / own. */
+	while (i < ntok && j < c->ntok) {
+		if (tok[i] < c->tok[j]) {
+			i++;
+		} else if (c->tok[j] < tok[i]) {
+			j++;
+		} else {
+			inter += w[i];
+			shared++;
+			i++;
+			j++;
+		}
+	}
+	if (shared == 0 || (shared < STORY_MIN_SHARED && (shared != ntok || shared != c->ntok)))
+		return 0;
+	for (i = 0; i < ntok; i++)
+		own += w[i];
+	/* A margin far above the sums' rounding: only sure misses end here. */
+	if (inter < floor * own * (1 - 1e-9))
+		return 0;
+	i = j = 0;
+	shared = 0;
+	inter = 0;
 	while (i < ntok || j < c->ntok) {
 		if (j == c->ntok || (i < ntok && tok[i] < c->tok[j])) {
 			uni += w[i++];
@@ -1006,7 +1033,7 @@ story_index_add(struct story_index *si, uint64_t id, const char *feed, const cha
 
 		if (c->feed == feed_hash || llabs(dt) > si->window || llabs(ds) > si->window)
 			continue;
-		score = story_score(si, tok, w, ntok, c);
+		score = story_score(si, tok, w, ntok, si->threshold, c);
 		if (score < si->threshold || score <= 0)
 			continue;
 		if (best == STORY_NONE || score > best_score ||
@@ -1122,5 +1149,5 @@ story_index_score(const struct story_index *si, uint64_t a, uint64_t b)
 	x = &si->items[sa];
 	for (size_t i = 0; i < x->ntok; i++)
 		w[i] = story_idf(si, x->tok[i]);
-	return story_score(si, x->tok, w, x->ntok, &si->items[sb]);
+	return story_score(si, x->tok, w, x->ntok, 0, &si->items[sb]);
 }
