@@ -112,6 +112,10 @@ static int publish_walk(struct publisher *pub, const struct config_topic *topic,
 static int render_list(struct publisher *pub, const struct config_topic *topic, time_t now, struct buf *atom,
                        struct buf *json);
 static struct document *document_new(const char *path, const char *type, struct buf *body, time_t now);
+static struct document *document_from_files(const struct publisher *pub, const char *path, const char *type,
+                                            struct buf *body);
+static unsigned char *read_file(const char *name, size_t want, size_t *len, time_t *mtime);
+static int gunzip_equals(const unsigned char *gz, size_t gzlen, const unsigned char *want, size_t len);
 static int gzip_bytes(const unsigned char *in, size_t len, unsigned char **out, size_t *outlen);
 static int check_xml(const struct buf *b, char **why);
 static int check_json(const struct buf *b, char **why);
@@ -533,6 +537,112 @@ document_new(const char *path, const char *type, struct buf *body, time_t now)
 	return doc;
 }
 
+/* The whole file name if it holds at most want bytes (0: any), with its
+ * mtime; NULL otherwise. */
+static unsigned char *
+read_file(const char *name, size_t want, size_t *len, time_t *mtime)
+{
+	struct stat sb;
+	unsigned char *data = NULL;
+	size_t got = 0;
+	int fd = open(name, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || (want > 0 && (size_t)sb.st_size != want))
+		goto fail;
+	data = xmalloc((size_t)sb.st_size + 1);
+	while (got < (size_t)sb.st_size) {
+		ssize_t n = read(fd, data + got, (size_t)sb.st_size - got);
+
+		if (n <= 0)
+			goto fail;
+		got += (size_t)n;
+	}
+	close(fd);
+	*len = got;
+	*mtime = sb.st_mtime;
+	return data;
+fail:
+	free(data);
+	close(fd);
+	return NULL;
+}
+
+/* Whether gz (one gzip member) holds exactly want[0..len). */
+static int
+gunzip_equals(const unsigned char *gz, size_t gzlen, const unsigned char *want, size_t len)
+{
+	unsigned char out[16384];
+	z_stream zs;
+	size_t at = 0;
+	int rc, same = 1;
+
+	memset(&zs, 0, sizeof zs);
+	if (inflateInit2(&zs, 15 + 16) != Z_OK)
+		return 0;
+	zs.next_in = (Bytef *)(uintptr_t)gz;
+	zs.avail_in = (uInt)gzlen;
+	do {
+		size_t n;
+
+		zs.next_out = out;
+		zs.avail_out = sizeof out;
+		rc = inflate(&zs, Z_NO_FLUSH);
+		n = sizeof out - zs.avail_out;
+		if ((rc != Z_OK && rc != Z_STREAM_END) || n > len - at || memcmp(out, want + at, n) != 0)
+			same = 0;
+		at += n;
+	} while (same && rc == Z_OK);
+	inflateEnd(&zs);
+	return same && rc == Z_STREAM_END && at == len && zs.avail_in == 0;
+}
+
+/* A rendering that output_dir already holds, byte for byte, with a gzip
+ * copy that inflates to it: adopted as it is (body taken), its time the
+ * file's. Gzipping and writing it again would change nothing but the
+ * files' times: a restart or a --once run where nothing changed keeps
+ * the files, and their Last-Modified, as they were. NULL otherwise. */
+static struct document *
+document_from_files(const struct publisher *pub, const char *path, const char *type, struct buf *body)
+{
+	struct document *doc = NULL;
+	unsigned char *plain = NULL, *gz = NULL;
+	size_t plen = 0, gzlen = 0;
+	time_t mtime = 0, gzmtime = 0;
+	char *name = NULL, *gzname = NULL;
+	XXH128_hash_t h;
+
+	if (pub->cfg->output_dir == NULL)
+		return NULL;
+	name = xasprintf("%s%s", pub->cfg->output_dir, path);
+	gzname = xasprintf("%s.gz", name);
+	if ((plain = read_file(name, body->len, &plen, &mtime)) == NULL || memcmp(plain, body->data, plen) != 0 ||
+	    (gz = read_file(gzname, 0, &gzlen, &gzmtime)) == NULL || !gunzip_equals(gz, gzlen, plain, plen))
+		goto done;
+	doc = xcalloc(1, sizeof *doc);
+	doc->path = xstrdup(path);
+	doc->content_type = type;
+	doc->len = body->len;
+	doc->body = (unsigned char *)buf_steal(body);
+	h = XXH3_128bits(doc->body, doc->len);
+	snprintf(doc->etag, sizeof doc->etag, "\"%016llx%016llx\"", (unsigned long long)h.high64,
+	         (unsigned long long)h.low64);
+	doc->mtime = mtime;
+	date_format_http(mtime, doc->lastmod, sizeof doc->lastmod);
+	doc->gz = gz;
+	doc->gzlen = gzlen;
+	gz = NULL;
+	doc->written = 1;
+	doc->refs = 1;
+done:
+	free(plain);
+	free(gz);
+	free(name);
+	free(gzname);
+	return doc;
+}
+
 /* Drop a reference. */
 void
 document_unref(struct document *doc)
@@ -744,6 +854,11 @@ publisher_offer(struct publisher *pub, struct document **next, size_t *nnext, co
 	}
 	if (old != NULL && old->len == body->len && memcmp(old->body, body->data, body->len) == 0)
 		goto keep;
+	if (old == NULL && (doc = document_from_files(pub, path, type, body)) != NULL) {
+		next[(*nnext)++] = doc;
+		log_debug("publish: %s is unchanged in output_dir", path);
+		return;
+	}
 	doc = document_new(path, type, body, now);
 	if (doc == NULL)
 		goto keep;

@@ -8,14 +8,20 @@
 2. The same with max_entries = 3: exactly the 3 newest.
 3. The same feeds plus one that answers 404: non-zero exit, a stderr line
    naming that feed and 404, and the other feeds' 13 entries published.
-4. The offline demo (feeds/demo.conf, copied with feeds/demo/ to a temp
+4. Run again on the state and output of 1: nothing changed, so every
+   document in output_dir keeps its bytes and its modification time (it
+   is not gzipped or written again). A .gz copy that does not inflate to
+   its document is written anew.
+5. The offline demo (feeds/demo.conf, copied with feeds/demo/ to a temp
    dir; its file: URLs are relative to the config): exit 0, valid Atom,
    not bozo, no article twice (the guid and tracking-link twins collapsed).
 """
 
+import gzip
 import os
 import shutil
 import sys
+import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the (maybe read-only) source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -29,6 +35,48 @@ def once(server, tag, feeds, **settings):
     lib.note("%s: feedmux --once -c %s" % (tag, conf))
     r = lib.run_feedmux(["--once", "-c", conf], timeout=90)
     return r, os.path.join(d, "public", "feed.atom")
+
+
+def outputs(public):
+    """Every file under public: path -> (bytes, mtime in ns)."""
+    found = {}
+    for root, _, files in os.walk(public):
+        for f in files:
+            p = os.path.join(root, f)
+            with open(p, "rb") as fp:
+                found[os.path.relpath(p, public)] = (fp.read(), os.stat(p).st_mtime_ns)
+    return found
+
+
+def rerun_unchanged(out):
+    """Step 4: --once again on the same config, state and output_dir."""
+    public = os.path.dirname(out)
+    conf = os.path.join(os.path.dirname(public), "feedmux.conf")
+    lib.check(os.path.isfile(conf), "rerun: no %s" % conf)
+    before = outputs(public)
+    lib.check("feed.atom.gz" in before and "feed.json" in before,
+              "rerun: the first run left %s" % sorted(before))
+    time.sleep(1.1)  # a rewrite would show in any file system's times
+    r = lib.run_feedmux(["--once", "-c", conf], timeout=90)
+    lib.check(r.returncode == 0, "rerun: feedmux --once exited %d\nstderr:\n%s" % (r.returncode, r.stderr))
+    after = outputs(public)
+    lib.check(sorted(after) == sorted(before), "rerun: files %s, before %s" % (sorted(after), sorted(before)))
+    for name in sorted(before):
+        lib.check(after[name][0] == before[name][0], "rerun: %s changed although no feed did" % name)
+        lib.check(after[name][1] == before[name][1],
+                  "rerun: %s was written again (mtime %d, before %d) although its bytes are the same"
+                  % (name, after[name][1], before[name][1]))
+    # A damaged gzip copy is not adopted: both files are written anew.
+    with open(os.path.join(public, "feed.atom.gz"), "wb") as f:
+        f.write(gzip.compress(b"something else"))
+    r = lib.run_feedmux(["--once", "-c", conf], timeout=90)
+    lib.check(r.returncode == 0, "rerun 2: feedmux --once exited %d\nstderr:\n%s" % (r.returncode, r.stderr))
+    again = outputs(public)
+    lib.check(gzip.decompress(again["feed.atom.gz"][0]) == again["feed.atom"][0],
+              "rerun 2: feed.atom.gz does not inflate to feed.atom (the damaged copy was kept)")
+    lib.check(again["feed.json"][1] == before["feed.json"][1],
+              "rerun 2: feed.json was written again although it and its copy were intact")
+    lib.note("rerun: %d files kept with their times; a damaged .gz was replaced" % len(before))
 
 
 def published(r, path, tag):
@@ -56,6 +104,7 @@ def main():
         lib.check("/" + f in asked, "clean: feed %s (/%s) was never requested; requests: %s"
                   % (name, f, sorted(asked)))
     lib.note("clean: %d entries, valid, no duplicates, newest first" % len(d.entries))
+    clean_out = out
 
     # 2. max_entries caps the merged feed.
     r, out = once(server, "max3", feeds, max_entries="3")
@@ -77,7 +126,10 @@ def main():
     lib.check_entries(d, lib.FIXTURE_ENTRIES, "404 (other feeds)")
     lib.note("404: exit %d, %r; other feeds published" % (r.returncode, lines[0].strip()))
 
-    # 4. The offline demo, as README's first command runs it.
+    # 4. Nothing changed: nothing is written again.
+    rerun_unchanged(clean_out)
+
+    # 5. The offline demo, as README's first command runs it.
     run_demo()
 
 
