@@ -6,7 +6,8 @@
  * second pass. The same selection (date window, max_entries, max_per_feed)
  * runs in both passes. Every document is re-read before it replaces the
  * previous one (XML well-formed, JSON parseable); a rendering whose bytes
- * equal the current document's is dropped, so ETag and Last-Modified move
+ * equal the current document's (at the first render: output_dir's file,
+ * see document_from_files) is dropped, so ETag and Last-Modified move
  * only when the content does. Files are written to a temporary name,
  * fsynced, renamed over the old one, and the directory fsynced, so a crash
  * leaves either the old or the new file, never a mix. */
@@ -847,17 +848,18 @@ publisher_offer(struct publisher *pub, struct document **next, size_t *nnext, co
 		log_err("publish: cannot render %s; the previous version stays published", path);
 		goto keep;
 	}
-	if (check(body, &why) < 0) {
-		log_err("publish: rendered %s does not re-read (%s); the previous version stays published", path, why);
-		free(why);
-		goto keep;
-	}
+	/* Bytes already published were re-read when they were first made. */
 	if (old != NULL && old->len == body->len && memcmp(old->body, body->data, body->len) == 0)
 		goto keep;
 	if (old == NULL && (doc = document_from_files(pub, path, type, body)) != NULL) {
 		next[(*nnext)++] = doc;
 		log_debug("publish: %s is unchanged in output_dir", path);
 		return;
+	}
+	if (check(body, &why) < 0) {
+		log_err("publish: rendered %s does not re-read (%s); the previous version stays published", path, why);
+		free(why);
+		goto keep;
 	}
 	doc = document_new(path, type, body, now);
 	if (doc == NULL)
