@@ -108,8 +108,8 @@ static int gather_member_cb(void *arg, const struct store_entry *e);
 static int gather_stories(struct publisher *pub, struct selection *sel);
 static struct story_group *find_group(struct selection *sel, int64_t lead);
 static void free_groups(struct selection *sel);
-static int publish_walk(struct publisher *pub, const struct config_topic *topic, time_t now, store_entry_fn fn,
-                        void *arg);
+static int publish_walk(struct publisher *pub, const struct config_topic *topic, time_t now, int head,
+                        store_entry_fn fn, void *arg);
 static int render_list(struct publisher *pub, const struct config_topic *topic, time_t now, struct buf *atom,
                        struct buf *json);
 static struct document *document_new(const char *path, const char *type, struct buf *body, time_t now);
@@ -422,9 +422,11 @@ pass_write_cb(void *arg, const struct store_entry *e)
 	return 0;
 }
 
-/* Walk the entries of a list, newest first, within max_age. */
+/* Walk the entries of a list, newest first, within max_age; with head,
+ * entries carry only what pass 1 reads (keys, feeds, dates, stories). */
 static int
-publish_walk(struct publisher *pub, const struct config_topic *topic, time_t now, store_entry_fn fn, void *arg)
+publish_walk(struct publisher *pub, const struct config_topic *topic, time_t now, int head, store_entry_fn fn,
+             void *arg)
 {
 	const struct config *cfg = pub->cfg;
 	time_t since = cfg->max_age > 0 ? now - cfg->max_age : 0;
@@ -432,7 +434,8 @@ publish_walk(struct publisher *pub, const struct config_topic *topic, time_t now
 
 	if (cfg->max_per_feed > 0)
 		limit *= PUBLISH_SCAN_FACTOR;
-	return store_foreach_lead_topic(pub->st, topic ? topic->name : NULL, since, limit, fn, arg);
+	return (head ? store_foreach_lead_head : store_foreach_lead_topic)(pub->st, topic ? topic->name : NULL, since,
+	                                                                   limit, fn, arg);
 }
 
 /* The title of a configured topic, for category labels. */
@@ -457,7 +460,7 @@ render_list(struct publisher *pub, const struct config_topic *topic, time_t now,
 
 	memset(&sel, 0, sizeof sel);
 	sel.cfg = cfg;
-	if (publish_walk(pub, topic, now, pass_newest_cb, &sel) < 0 || gather_stories(pub, &sel) < 0)
+	if (publish_walk(pub, topic, now, 1, pass_newest_cb, &sel) < 0 || gather_stories(pub, &sel) < 0)
 		goto done;
 	feed_counts_free(&sel.fc);
 	sel.taken = 0;
@@ -496,7 +499,7 @@ render_list(struct publisher *pub, const struct config_topic *topic, time_t now,
 	sel.json = jsonfeed_writer_new(&jhead);
 	if (sel.atom == NULL || sel.json == NULL)
 		goto done;
-	if (publish_walk(pub, topic, now, pass_write_cb, &sel) < 0 || sel.failed)
+	if (publish_walk(pub, topic, now, 0, pass_write_cb, &sel) < 0 || sel.failed)
 		goto done;
 	if (atom_writer_finish(sel.atom, atom) < 0 || jsonfeed_writer_finish(sel.json, json) < 0)
 		goto done;

@@ -85,6 +85,8 @@ enum store_stmt {
 	ST_SOURCE_ADD,
 	ST_FOREACH,
 	ST_FOREACH_TOPIC,
+	ST_FOREACH_HEAD,
+	ST_FOREACH_TOPIC_HEAD,
 	ST_FOREACH_STORY,
 	ST_RECENT,
 	ST_ITEM_SORT_DATE,
@@ -225,12 +227,12 @@ static void store_categories_split(struct item *it, const char *s);
 static int store_pragma_int(sqlite3 *db, const char *sql, int *out);
 static int store_item_sort_date(struct store *st, sqlite3_int64 id, sqlite3_int64 *sort_date);
 static int store_topics_read(struct store *st, struct store_walk_row *r);
-static int store_walk_row_read(struct store *st, sqlite3_stmt *stmt, struct store_walk_row *r);
+static int store_walk_row_read(struct store *st, sqlite3_stmt *stmt, int head, struct store_walk_row *r);
 static void store_walk_row_clear(struct store_walk_row *r);
 static void store_walk_row_entry(const struct store_walk_row *r, struct store_entry *e);
-static int store_walk(struct store *st, sqlite3_stmt *stmt, store_entry_fn fn, void *arg);
-static int store_walk_list(struct store *st, const char *topic, int leads, time_t since, size_t limit,
-                           store_entry_fn fn, void *arg);
+static int store_walk(struct store *st, sqlite3_stmt *stmt, int head, store_entry_fn fn, void *arg);
+static int store_walk_list(struct store *st, const char *topic, int leads, int head, time_t since,
+                           size_t limit, store_entry_fn fn, void *arg);
 
 /* The schema, one step per version; step i takes user_version i to i+1.
  * Never edit a released step: append a new one. */
@@ -337,6 +339,12 @@ static const char *const store_migrations[] = {
 	"i.id, i.feed, i.entry_id, i.src_id, i.id_is_permalink, i.title, i.link, i.summary, "              \
 	"i.content, i.author, i.categories, i.published, i.updated_src, i.date_flags, "                    \
 	"i.first_seen, i.updated, f.title, f.link, f.feed_id, f.updated, i.story"
+/* The same columns, only those a walk that counts and dates entries reads
+ * (see store_foreach_lead_head); NULL for the rest, whose text (with its
+ * overflow pages) is then never read. */
+#define STORE_HEAD_COLS                                                                                       \
+	"i.id, i.feed, i.entry_id, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, i.published, i.updated_src, "     \
+	"i.date_flags, i.first_seen, i.updated, NULL, NULL, NULL, 0, i.story"
 #define STORE_ACTIVE                                                                                          \
 	"(?3 = 0 OR i.feed IN (SELECT name FROM temp.active_feeds) OR EXISTS (SELECT 1 FROM item_sources s " \
 	"WHERE s.item = i.id AND s.feed IN (SELECT name FROM temp.active_feeds)))"
@@ -399,6 +407,13 @@ static const char *const store_sql[ST_COUNT] = {
                    "WHERE i.sort_date >= ?1 AND " STORE_ACTIVE " AND " STORE_LEADS " "
                    "ORDER BY i.sort_date DESC, i.entry_id ASC LIMIT ?2",
     [ST_FOREACH_TOPIC] = "SELECT " STORE_ENTRY_COLS " FROM item_topics t JOIN items i ON i.id = t.item "
+                         "JOIN feeds f ON f.name = i.feed "
+                         "WHERE t.topic = ?4 AND t.sort_date >= ?1 AND " STORE_ACTIVE " AND " STORE_LEADS " "
+                         "ORDER BY t.sort_date DESC, i.entry_id ASC LIMIT ?2",
+    [ST_FOREACH_HEAD] = "SELECT " STORE_HEAD_COLS " FROM items i JOIN feeds f ON f.name = i.feed "
+                   "WHERE i.sort_date >= ?1 AND " STORE_ACTIVE " AND " STORE_LEADS " "
+                   "ORDER BY i.sort_date DESC, i.entry_id ASC LIMIT ?2",
+    [ST_FOREACH_TOPIC_HEAD] = "SELECT " STORE_HEAD_COLS " FROM item_topics t JOIN items i ON i.id = t.item "
                          "JOIN feeds f ON f.name = i.feed "
                          "WHERE t.topic = ?4 AND t.sort_date >= ?1 AND " STORE_ACTIVE " AND " STORE_LEADS " "
                          "ORDER BY t.sort_date DESC, i.entry_id ASC LIMIT ?2",
@@ -1982,7 +1997,7 @@ store_topics_read(struct store *st, struct store_walk_row *r)
 /* Copy the current row of a walk statement (STORE_ENTRY_COLS), with its
  * enclosures and topics. On failure the row holds what was read. */
 static int
-store_walk_row_read(struct store *st, sqlite3_stmt *stmt, struct store_walk_row *r)
+store_walk_row_read(struct store *st, sqlite3_stmt *stmt, int head, struct store_walk_row *r)
 {
 	struct item *it;
 	char *cats;
@@ -2012,7 +2027,7 @@ store_walk_row_read(struct store *st, sqlite3_stmt *stmt, struct store_walk_row 
 	r->meta.id = store_col_strdup(stmt, 18);
 	r->meta.updated = (time_t)sqlite3_column_int64(stmt, 19);
 	r->story = sqlite3_column_int64(stmt, 20);
-	if (store_enclosures_read(st, r->id, it) != 0 || store_topics_read(st, r) != 0)
+	if (!head && (store_enclosures_read(st, r->id, it) != 0 || store_topics_read(st, r) != 0))
 		return -1;
 	return 0;
 }
@@ -2050,7 +2065,7 @@ store_walk_row_entry(const struct store_walk_row *r, struct store_entry *e)
 
 /* Step a bound walk statement, calling fn for each row, and reset it. */
 static int
-store_walk(struct store *st, sqlite3_stmt *stmt, store_entry_fn fn, void *arg)
+store_walk(struct store *st, sqlite3_stmt *stmt, int head, store_entry_fn fn, void *arg)
 {
 	struct store_walk_row r;
 	struct store_entry e;
@@ -2060,7 +2075,7 @@ store_walk(struct store *st, sqlite3_stmt *stmt, store_entry_fn fn, void *arg)
 	while ((rc = store_step(st, stmt, "walk entries")) == SQLITE_ROW) {
 		int stop;
 
-		if (store_walk_row_read(st, stmt, &r) != 0)
+		if (store_walk_row_read(st, stmt, head, &r) != 0)
 			goto done;
 		store_walk_row_entry(&r, &e);
 		stop = fn(arg, &e);
@@ -2090,7 +2105,7 @@ int
 store_foreach_entry_topic(struct store *st, const char *topic, time_t since, size_t limit, store_entry_fn fn,
                           void *arg)
 {
-	return store_walk_list(st, topic, 0, since, limit, fn, arg);
+	return store_walk_list(st, topic, 0, 0, since, limit, fn, arg);
 }
 
 /* The same, a story's lead standing for its other reports. */
@@ -2098,15 +2113,24 @@ int
 store_foreach_lead_topic(struct store *st, const char *topic, time_t since, size_t limit, store_entry_fn fn,
                          void *arg)
 {
-	return store_walk_list(st, topic, 1, since, limit, fn, arg);
+	return store_walk_list(st, topic, 1, 0, since, limit, fn, arg);
+}
+
+/* The same, each entry with its key, feed, dates and story only. */
+int
+store_foreach_lead_head(struct store *st, const char *topic, time_t since, size_t limit, store_entry_fn fn,
+                        void *arg)
+{
+	return store_walk_list(st, topic, 1, 1, since, limit, fn, arg);
 }
 
 /* A list's walk: everything, or one topic; leads only when leads. */
 static int
-store_walk_list(struct store *st, const char *topic, int leads, time_t since, size_t limit, store_entry_fn fn,
-                void *arg)
+store_walk_list(struct store *st, const char *topic, int leads, int head, time_t since, size_t limit,
+                store_entry_fn fn, void *arg)
 {
-	sqlite3_stmt *stmt = st->stmt[topic != NULL ? ST_FOREACH_TOPIC : ST_FOREACH];
+	sqlite3_stmt *stmt = st->stmt[topic != NULL ? (head ? ST_FOREACH_TOPIC_HEAD : ST_FOREACH_TOPIC)
+	                                            : (head ? ST_FOREACH_HEAD : ST_FOREACH)];
 	int ret;
 
 	if (st->walking) {
@@ -2122,7 +2146,7 @@ store_walk_list(struct store *st, const char *topic, int leads, time_t since, si
 	if (topic != NULL)
 		store_bind_text(stmt, 4, topic);
 	sqlite3_bind_int(stmt, 5, leads);
-	ret = store_walk(st, stmt, fn, arg);
+	ret = store_walk(st, stmt, head, fn, arg);
 	st->walking = 0;
 	return ret;
 }
@@ -2141,7 +2165,7 @@ store_foreach_story(struct store *st, int64_t story, store_entry_fn fn, void *ar
 	st->walking = 1;
 	sqlite3_bind_int(stmt, 3, st->active);
 	sqlite3_bind_int64(stmt, 4, story);
-	ret = store_walk(st, stmt, fn, arg);
+	ret = store_walk(st, stmt, 0, fn, arg);
 	st->walking = 0;
 	return ret;
 }
@@ -2170,7 +2194,7 @@ store_foreach_recent(struct store *st, time_t since, store_entry_fn fn, void *ar
 		sqlite3_bind_int64(stmt, 5, after_seen);
 		sqlite3_bind_int64(stmt, 6, after_id);
 		while (n < STORE_RECENT_BATCH && (rc = store_step(st, stmt, "walk recent items")) == SQLITE_ROW) {
-			if (store_walk_row_read(st, stmt, &batch[n++]) != 0) {
+			if (store_walk_row_read(st, stmt, 0, &batch[n++]) != 0) {
 				store_done(stmt);
 				goto done;
 			}

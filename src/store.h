@@ -145,6 +145,12 @@ int store_foreach_entry_topic(struct store *st, const char *topic, time_t since,
  * its lead stands for it, so limit counts the entries a list shows. */
 int store_foreach_lead_topic(struct store *st, const char *topic, time_t since, size_t limit,
                              store_entry_fn fn, void *arg);
+/* As store_foreach_lead_topic, but each entry carries only its item key,
+ * feed name, entry id, dates (published, updated, first seen) and story:
+ * no text, enclosures, topics or source, which are not even read. For a
+ * pass that only counts and dates a list's entries. */
+int store_foreach_lead_head(struct store *st, const char *topic, time_t since, size_t limit,
+                            store_entry_fn fn, void *arg);
 /* Call fn for every report of story (the items whose story is it, its lead
  * included; 0 is no story), oldest first (by first seen, then key); as
  * store_foreach_entry otherwise. */

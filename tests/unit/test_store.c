@@ -1276,6 +1276,26 @@ test_story_leads(void **state)
 		assert_int_equal(s.item_id[2], ids[1]);
 		seen_free(&s);
 	}
+	/* The head walk: the same entries, in the same order, with their keys,
+	 * dates and stories but no text. */
+	for (int pass = 0; pass < 2; pass++) {
+		struct seen h = {0};
+
+		memset(&s, 0, sizeof s);
+		assert_int_equal(store_foreach_lead_topic(st, pass ? "quakes" : NULL, 0, 5, collect_cb, &s), 0);
+		assert_int_equal(store_foreach_lead_head(st, pass ? "quakes" : NULL, 0, 5, collect_cb, &h), 0);
+		assert_int_equal(h.n, s.n);
+		for (size_t i = 0; i < h.n; i++) {
+			assert_int_equal(h.item_id[i], s.item_id[i]);
+			assert_int_equal(h.story[i], s.story[i]);
+			assert_int_equal(h.updated[i], s.updated[i]);
+			assert_int_equal(h.published[i], s.published[i]);
+			assert_int_equal(h.first_seen[i], s.first_seen[i]);
+			assert_null(h.title[i]);
+		}
+		seen_free(&h);
+		seen_free(&s);
+	}
 	/* The other walks still see every report. */
 	walk(st, 0, 3, &s);
 	assert_int_equal(s.n, 3);
