@@ -50,6 +50,10 @@
 /* With max_per_feed, how many entries the walk may look at per entry
  * published, at most, before it gives up filling the list. */
 #define PUBLISH_SCAN_FACTOR 16
+/* A story's entry links to at most this many of its other reports, the
+ * first ones seen: a story that grew to hundreds of reports (related
+ * headlines chained together) stays an entry a reader can take in. */
+#define PUBLISH_RELATED_MAX 20
 
 #define TYPE_ATOM "application/atom+xml; charset=utf-8"
 #define TYPE_JSON "application/feed+json; charset=utf-8"
@@ -347,6 +351,8 @@ gather_member_cb(void *arg, const struct store_entry *e)
 		return 0;
 	if (e->first_seen > g->updated)
 		g->updated = e->first_seen;
+	if (g->nrel == PUBLISH_RELATED_MAX)
+		return 0;
 	g->rel = xreallocarray(g->rel, g->nrel + 1, sizeof *g->rel);
 	r = &g->rel[g->nrel++];
 	r->href = e->item->link ? xstrdup(e->item->link) : NULL;
@@ -362,7 +368,7 @@ gather_stories(struct publisher *pub, struct selection *sel)
 {
 	for (size_t i = 0; i < sel->ngroups; i++) {
 		sel->current = &sel->groups[i];
-		if (store_foreach_story(pub->st, sel->groups[i].lead, gather_member_cb, sel) < 0)
+		if (store_foreach_story_brief(pub->st, sel->groups[i].lead, gather_member_cb, sel) < 0)
 			return -1;
 		if (sel->groups[i].updated > sel->newest)
 			sel->newest = sel->groups[i].updated;

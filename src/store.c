@@ -87,6 +87,7 @@ enum store_stmt {
 	ST_FOREACH_TOPIC,
 	ST_FOREACH_HEAD,
 	ST_FOREACH_TOPIC_HEAD,
+	ST_FOREACH_STORY_BRIEF,
 	ST_FOREACH_STORY,
 	ST_RECENT,
 	ST_ITEM_SORT_DATE,
@@ -231,6 +232,7 @@ static int store_walk_row_read(struct store *st, sqlite3_stmt *stmt, int head, s
 static void store_walk_row_clear(struct store_walk_row *r);
 static void store_walk_row_entry(const struct store_walk_row *r, struct store_entry *e);
 static int store_walk(struct store *st, sqlite3_stmt *stmt, int head, store_entry_fn fn, void *arg);
+static int store_walk_story(struct store *st, int64_t story, int brief, store_entry_fn fn, void *arg);
 static int store_walk_list(struct store *st, const char *topic, int leads, int head, time_t since,
                            size_t limit, store_entry_fn fn, void *arg);
 
@@ -345,6 +347,10 @@ static const char *const store_migrations[] = {
 #define STORE_HEAD_COLS                                                                                       \
 	"i.id, i.feed, i.entry_id, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, i.published, i.updated_src, "     \
 	"i.date_flags, i.first_seen, i.updated, NULL, NULL, NULL, 0, i.story"
+/* ...and those a story's report list reads: its title, link and source. */
+#define STORE_BRIEF_COLS                                                                                      \
+	"i.id, i.feed, i.entry_id, NULL, 0, i.title, i.link, NULL, NULL, NULL, NULL, i.published, i.updated_src, "  \
+	"i.date_flags, i.first_seen, i.updated, f.title, NULL, NULL, 0, i.story"
 #define STORE_ACTIVE                                                                                          \
 	"(?3 = 0 OR i.feed IN (SELECT name FROM temp.active_feeds) OR EXISTS (SELECT 1 FROM item_sources s " \
 	"WHERE s.item = i.id AND s.feed IN (SELECT name FROM temp.active_feeds)))"
@@ -421,6 +427,9 @@ static const char *const store_sql[ST_COUNT] = {
     [ST_FOREACH_STORY] = "SELECT " STORE_ENTRY_COLS " FROM items i JOIN feeds f ON f.name = i.feed "
                          "WHERE i.story = ?4 AND i.story <> 0 AND " STORE_ACTIVE " "
                          "ORDER BY i.first_seen, i.id",
+    [ST_FOREACH_STORY_BRIEF] = "SELECT " STORE_BRIEF_COLS " FROM items i JOIN feeds f ON f.name = i.feed "
+                               "WHERE i.story = ?4 AND i.story <> 0 AND " STORE_ACTIVE " "
+                               "ORDER BY i.first_seen, i.id",
     /* Resume after (?5, ?6): the rest of first seen ?5, then later ones;
      * two index ranges, merged. */
     [ST_RECENT] = "SELECT " STORE_ENTRY_COLS " FROM items i JOIN feeds f ON f.name = i.feed "
@@ -2155,7 +2164,22 @@ store_walk_list(struct store *st, const char *topic, int leads, int head, time_t
 int
 store_foreach_story(struct store *st, int64_t story, store_entry_fn fn, void *arg)
 {
-	sqlite3_stmt *stmt = st->stmt[ST_FOREACH_STORY];
+	return store_walk_story(st, story, 0, fn, arg);
+}
+
+/* The same, each report with its key, feed, entry id, title, link, dates,
+ * story and source title only. */
+int
+store_foreach_story_brief(struct store *st, int64_t story, store_entry_fn fn, void *arg)
+{
+	return store_walk_story(st, story, 1, fn, arg);
+}
+
+/* A story's walk, brief or not. */
+static int
+store_walk_story(struct store *st, int64_t story, int brief, store_entry_fn fn, void *arg)
+{
+	sqlite3_stmt *stmt = st->stmt[brief ? ST_FOREACH_STORY_BRIEF : ST_FOREACH_STORY];
 	int ret;
 
 	if (st->walking) {
@@ -2165,7 +2189,7 @@ store_foreach_story(struct store *st, int64_t story, store_entry_fn fn, void *ar
 	st->walking = 1;
 	sqlite3_bind_int(stmt, 3, st->active);
 	sqlite3_bind_int64(stmt, 4, story);
-	ret = store_walk(st, stmt, 0, fn, arg);
+	ret = store_walk(st, stmt, brief, fn, arg);
 	st->walking = 0;
 	return ret;
 }

@@ -155,6 +155,10 @@ int store_foreach_lead_head(struct store *st, const char *topic, time_t since, s
  * included; 0 is no story), oldest first (by first seen, then key); as
  * store_foreach_entry otherwise. */
 int store_foreach_story(struct store *st, int64_t story, store_entry_fn fn, void *arg);
+/* The same, each report carrying only its item key, feed name, entry id,
+ * title, link, dates, story and source title (no summary, content,
+ * categories, enclosures or topics, which are not read). */
+int store_foreach_story_brief(struct store *st, int64_t story, store_entry_fn fn, void *arg);
 /* Call fn for every item first seen at or after since, oldest first (by
  * first seen, then key): for rebuilding the story index at start and
  * re-deciding topics after a reload. Rows are read in batches, so fn may

@@ -161,6 +161,48 @@ def main():
 
     lib.note("%d entries, %d stories grouped, topics ukraine=%d asia-pacific=%d"
              % (len(titles), len(STORIES), len(topics["ukraine"]), len(topics["asia-pacific"])))
+    related_cap()
+
+
+RELATED_MAX = 20  # the entry's cap (PUBLISH_RELATED_MAX in src/publish.c)
+PUBLISHERS = 30
+
+
+def related_cap():
+    """One story told by 30 publishers: one entry in /feed.atom, linking to
+    20 of the 29 other reports (the first seen: the lead's feed is polled
+    with the others, so only the count and the titles are asserted)."""
+    d = lib.make_tempdir("related")
+    root = os.path.join(d, "feeds")
+    os.mkdir(root)
+    feeds = []
+    for i in range(PUBLISHERS):
+        name = "pub%02d" % i
+        with open(os.path.join(root, name + ".xml"), "w", encoding="utf-8") as f:
+            f.write('<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>'
+                    "<title>Publisher %d</title><link>https://%s.example/</link>"
+                    "<item><title>Harbour bridge reopens after storm repairs in Eastport</title>"
+                    "<link>https://%s.example/news/bridge</link><guid>https://%s.example/news/bridge</guid>"
+                    "<pubDate>Mon, 07 Dec 2026 10:%02d:00 +0000</pubDate>"
+                    "<description>Report %d.</description></item></channel></rss>\n"
+                    % (i, name, name, name, i, i))
+        feeds.append(name)
+    server = lib.FixtureServer(root=root)
+    conf = lib.write_config(d, [(n, server.url(n + ".xml")) for n in feeds])
+    r = lib.run_feedmux(["--once", "-c", conf])
+    lib.check(r.returncode == 0, "related: feedmux --once exited %d:\n%s" % (r.returncode, r.stderr))
+    path = os.path.join(d, "public", "feed.atom")
+    lib.validate_atom(path)
+    parsed = lib.parse_feed(path, "related: feed.atom")
+    lib.check(len(parsed.entries) == 1, "related: %d entries for one story told %d times, want 1: %s"
+              % (len(parsed.entries), PUBLISHERS, [e.get("link") for e in parsed.entries]))
+    related = [l for l in parsed.entries[0].links if l.get("rel") == "related"]
+    lib.check(len(related) == RELATED_MAX, "related: the story's entry links to %d other reports, want %d"
+              % (len(related), RELATED_MAX))
+    hrefs = {l.get("href") for l in related}
+    lib.check(len(hrefs) == RELATED_MAX and parsed.entries[0].get("link") not in hrefs,
+              "related: the links repeat or include the lead's own: %s" % sorted(hrefs))
+    lib.note("related: one entry for %d reports, %d related links" % (PUBLISHERS, len(related)))
 
 
 lib.run_test(main)

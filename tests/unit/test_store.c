@@ -1209,6 +1209,22 @@ test_story(void **state)
 	assert_int_equal(s.item_id[0], idc);
 	assert_int_equal(s.item_id[1], ida); /* same first seen: by key */
 	assert_int_equal(s.item_id[2], idb);
+	{
+		/* The brief walk: the same reports in the same order, with their
+		 * titles and sources but no summary. */
+		struct seen b = {0};
+
+		assert_int_equal(store_foreach_story_brief(st, ida, collect_cb, &b), 0);
+		assert_int_equal(b.n, 3);
+		for (size_t i = 0; i < 3; i++) {
+			assert_int_equal(b.item_id[i], s.item_id[i]);
+			assert_string_equal(b.title[i], s.title[i]);
+			assert_string_equal(b.feed[i], s.feed[i]);
+			assert_int_equal(b.first_seen[i], s.first_seen[i]);
+			assert_null(b.summary[i]);
+		}
+		seen_free(&b);
+	}
 	seen_free(&s);
 	assert_int_equal(store_set_active_feeds(st, only_h, 1), 0);
 	walk_story(st, ida, &s);
