@@ -1212,18 +1212,18 @@ test_story(void **state)
 	{
 		/* The brief walk: the same reports in the same order, with their
 		 * titles and sources but no summary. */
-		struct seen b = {0};
+		struct seen brief = {0};
 
-		assert_int_equal(store_foreach_story_brief(st, ida, collect_cb, &b), 0);
-		assert_int_equal(b.n, 3);
+		assert_int_equal(store_foreach_story_brief(st, ida, collect_cb, &brief), 0);
+		assert_int_equal(brief.n, 3);
 		for (size_t i = 0; i < 3; i++) {
-			assert_int_equal(b.item_id[i], s.item_id[i]);
-			assert_string_equal(b.title[i], s.title[i]);
-			assert_string_equal(b.feed[i], s.feed[i]);
-			assert_int_equal(b.first_seen[i], s.first_seen[i]);
-			assert_null(b.summary[i]);
+			assert_int_equal(brief.item_id[i], s.item_id[i]);
+			assert_string_equal(brief.title[i], s.title[i]);
+			assert_string_equal(brief.feed[i], s.feed[i]);
+			assert_int_equal(brief.first_seen[i], s.first_seen[i]);
+			assert_null(brief.summary[i]);
 		}
-		seen_free(&b);
+		seen_free(&brief);
 	}
 	seen_free(&s);
 	assert_int_equal(store_set_active_feeds(st, only_h, 1), 0);
