@@ -116,6 +116,7 @@ static int publish_walk(struct publisher *pub, const struct config_topic *topic,
                         store_entry_fn fn, void *arg);
 static int render_list(struct publisher *pub, const struct config_topic *topic, time_t now, struct buf *atom,
                        struct buf *json);
+static struct document *document_wrap(const char *path, const char *type, struct buf *body, time_t mtime);
 static struct document *document_new(const char *path, const char *type, struct buf *body, time_t now);
 static struct document *document_from_files(const struct publisher *pub, const char *path, const char *type,
                                             struct buf *body);
@@ -523,9 +524,10 @@ done:
 	return rc;
 }
 
-/* Wrap rendered bytes (taken from body) into a document. */
+/* A document of the bytes in body (taken), changed last at mtime, with no
+ * gzip copy yet. */
 static struct document *
-document_new(const char *path, const char *type, struct buf *body, time_t now)
+document_wrap(const char *path, const char *type, struct buf *body, time_t mtime)
 {
 	struct document *doc = xcalloc(1, sizeof *doc);
 	XXH128_hash_t h;
@@ -537,9 +539,18 @@ document_new(const char *path, const char *type, struct buf *body, time_t now)
 	h = XXH3_128bits(doc->body, doc->len);
 	snprintf(doc->etag, sizeof doc->etag, "\"%016llx%016llx\"", (unsigned long long)h.high64,
 	         (unsigned long long)h.low64);
-	doc->mtime = now;
-	date_format_http(now, doc->lastmod, sizeof doc->lastmod);
+	doc->mtime = mtime;
+	date_format_http(mtime, doc->lastmod, sizeof doc->lastmod);
 	doc->refs = 1;
+	return doc;
+}
+
+/* Wrap rendered bytes (taken from body) into a document. */
+static struct document *
+document_new(const char *path, const char *type, struct buf *body, time_t now)
+{
+	struct document *doc = document_wrap(path, type, body, now);
+
 	if (gzip_bytes(doc->body, doc->len, &doc->gz, &doc->gzlen) < 0) {
 		document_unref(doc);
 		return NULL;
@@ -615,7 +626,6 @@ document_from_files(const struct publisher *pub, const char *path, const char *t
 	size_t plen = 0, gzlen = 0;
 	time_t mtime = 0, gzmtime = 0;
 	char *name = NULL, *gzname = NULL;
-	XXH128_hash_t h;
 
 	if (pub->cfg->output_dir == NULL)
 		return NULL;
@@ -624,21 +634,11 @@ document_from_files(const struct publisher *pub, const char *path, const char *t
 	if ((plain = read_file(name, body->len, &plen, &mtime)) == NULL || memcmp(plain, body->data, plen) != 0 ||
 	    (gz = read_file(gzname, 0, &gzlen, &gzmtime)) == NULL || !gzip_matches(gz, gzlen, plain, plen))
 		goto done;
-	doc = xcalloc(1, sizeof *doc);
-	doc->path = xstrdup(path);
-	doc->content_type = type;
-	doc->len = body->len;
-	doc->body = (unsigned char *)buf_steal(body);
-	h = XXH3_128bits(doc->body, doc->len);
-	snprintf(doc->etag, sizeof doc->etag, "\"%016llx%016llx\"", (unsigned long long)h.high64,
-	         (unsigned long long)h.low64);
-	doc->mtime = mtime;
-	date_format_http(mtime, doc->lastmod, sizeof doc->lastmod);
+	doc = document_wrap(path, type, body, mtime);
 	doc->gz = gz;
 	doc->gzlen = gzlen;
 	gz = NULL;
 	doc->written = 1;
-	doc->refs = 1;
 done:
 	free(plain);
 	free(gz);
