@@ -68,6 +68,7 @@
 #include "sanitize.h"
 
 #include <libxml/HTMLparser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -1344,25 +1345,7 @@ sanitize_fast_ref(const char *s, size_t n, size_t i, char *out, size_t *outlen)
 	if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE ||
 	    cp == 0xFFFF || cp > 0x10FFFF)
 		return 0;
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		*outlen = 1;
-	} else if (cp < 0x800) {
-		out[0] = (char)(0xC0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3F));
-		*outlen = 2;
-	} else if (cp < 0x10000) {
-		out[0] = (char)(0xE0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		out[2] = (char)(0x80 | (cp & 0x3F));
-		*outlen = 3;
-	} else {
-		out[0] = (char)(0xF0 | (cp >> 18));
-		out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-		out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		out[3] = (char)(0x80 | (cp & 0x3F));
-		*outlen = 4;
-	}
+	*outlen = (size_t)xmlCopyCharMultiByte((xmlChar *)out, (int)cp);
 	return j + 1 - i;
 }
 
