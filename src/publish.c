@@ -1,10 +1,10 @@
 /* publish.c: the documents are listed from the configuration: the merged
  * feed (/feed.atom and /feed.json), the subscriptions (/feeds.opml), and
- * per topic /topics/NAME.atom and /topics/NAME.json. A rendering walks the
- * store twice per entry list (the Atom <updated> is the newest entry's and
- * precedes the entries), writing the Atom and the JSON Feed in the same
- * second pass. The same selection (date window, max_entries, max_per_feed)
- * runs in both passes. Every document is re-read before it replaces the
+ * per topic /topics/NAME.atom and /topics/NAME.json. A rendering reads an
+ * entry list twice (the Atom <updated> is the newest entry's and precedes
+ * the entries): pass 1 walks the list's keys and dates and chooses the
+ * entries (date window, max_entries, max_per_feed), pass 2 reads those by
+ * key and writes the Atom and the JSON Feed together. Every document is re-read before it replaces the
  * previous one (XML well-formed, JSON parseable); a rendering whose bytes
  * equal the current document's (at the first render: output_dir's file,
  * see document_from_files) is dropped, so ETag and Last-Modified move
@@ -97,6 +97,8 @@ struct selection {
 	size_t ngroups;
 	size_t groups_cap;
 	struct story_group *current; /* while gathering one group */
+	int64_t *ids;                /* the entries pass 1 chose, in order */
+	size_t nids;
 	struct atom_writer *atom;
 	struct jsonfeed_writer *json;
 	int failed;
@@ -112,8 +114,8 @@ static int gather_member_cb(void *arg, const struct store_entry *e);
 static int gather_stories(struct publisher *pub, struct selection *sel);
 static struct story_group *find_group(struct selection *sel, int64_t lead);
 static void free_groups(struct selection *sel);
-static int publish_walk(struct publisher *pub, const struct config_topic *topic, time_t now, int head,
-                        store_entry_fn fn, void *arg);
+static int publish_walk(struct publisher *pub, const struct config_topic *topic, time_t now, store_entry_fn fn,
+                        void *arg);
 static int render_list(struct publisher *pub, const struct config_topic *topic, time_t now, struct buf *atom,
                        struct buf *json);
 static struct document *document_wrap(const char *path, const char *type, struct buf *body, time_t mtime);
@@ -326,6 +328,10 @@ pass_newest_cb(void *arg, const struct store_entry *e)
 		return 1;
 	if (take && e->updated > sel->newest)
 		sel->newest = e->updated;
+	if (take) {
+		sel->ids = xreallocarray(sel->ids, sel->nids + 1, sizeof *sel->ids);
+		sel->ids[sel->nids++] = e->item_id;
+	}
 	if (take && e->story == e->item_id) {
 		struct story_group *g;
 
@@ -405,19 +411,13 @@ free_groups(struct selection *sel)
 	sel->ngroups = sel->groups_cap = 0;
 }
 
-/* Pass 2: write the selected entries. */
+/* Pass 2: write the entries pass 1 chose. */
 static int
 pass_write_cb(void *arg, const struct store_entry *e)
 {
 	struct selection *sel = arg;
-	int take = select_entry(sel, e);
-
 	struct story_group *g = NULL;
 
-	if (take < 0)
-		return 1;
-	if (!take)
-		return 0;
 	if (e->story == e->item_id)
 		g = find_group(sel, e->item_id);
 	if ((g != NULL ? atom_writer_story(sel->atom, e, g->rel, g->nrel, g->updated)
@@ -429,11 +429,10 @@ pass_write_cb(void *arg, const struct store_entry *e)
 	return 0;
 }
 
-/* Walk the entries of a list, newest first, within max_age; with head,
- * entries carry only what pass 1 reads (keys, feeds, dates, stories). */
+/* Walk the entries of a list, newest first, within max_age, each with
+ * what pass 1 reads (keys, feeds, dates, stories). */
 static int
-publish_walk(struct publisher *pub, const struct config_topic *topic, time_t now, int head, store_entry_fn fn,
-             void *arg)
+publish_walk(struct publisher *pub, const struct config_topic *topic, time_t now, store_entry_fn fn, void *arg)
 {
 	const struct config *cfg = pub->cfg;
 	time_t since = cfg->max_age > 0 ? now - cfg->max_age : 0;
@@ -441,8 +440,7 @@ publish_walk(struct publisher *pub, const struct config_topic *topic, time_t now
 
 	if (cfg->max_per_feed > 0)
 		limit *= PUBLISH_SCAN_FACTOR;
-	return (head ? store_foreach_lead_head : store_foreach_lead_topic)(pub->st, topic ? topic->name : NULL, since,
-	                                                                   limit, fn, arg);
+	return store_foreach_lead_head(pub->st, topic ? topic->name : NULL, since, limit, fn, arg);
 }
 
 /* The title of a configured topic, for category labels. */
@@ -467,10 +465,9 @@ render_list(struct publisher *pub, const struct config_topic *topic, time_t now,
 
 	memset(&sel, 0, sizeof sel);
 	sel.cfg = cfg;
-	if (publish_walk(pub, topic, now, 1, pass_newest_cb, &sel) < 0 || gather_stories(pub, &sel) < 0)
+	if (publish_walk(pub, topic, now, pass_newest_cb, &sel) < 0 || gather_stories(pub, &sel) < 0)
 		goto done;
 	feed_counts_free(&sel.fc);
-	sel.taken = 0;
 	if (topic != NULL) {
 		title = xasprintf("%s: %s", cfg->title, topic->title ? topic->title : topic->name);
 		self = xasprintf("%stopics/%s.atom", cfg->base_url, topic->name);
@@ -506,7 +503,8 @@ render_list(struct publisher *pub, const struct config_topic *topic, time_t now,
 	sel.json = jsonfeed_writer_new(&jhead);
 	if (sel.atom == NULL || sel.json == NULL)
 		goto done;
-	if (publish_walk(pub, topic, now, 0, pass_write_cb, &sel) < 0 || sel.failed)
+	/* The chosen entries by key: no second ordered scan of the list. */
+	if (store_foreach_item(pub->st, sel.ids, sel.nids, pass_write_cb, &sel) < 0 || sel.failed)
 		goto done;
 	if (atom_writer_finish(sel.atom, atom) < 0 || jsonfeed_writer_finish(sel.json, json) < 0)
 		goto done;
@@ -516,6 +514,7 @@ done:
 	jsonfeed_writer_free(sel.json);
 	feed_counts_free(&sel.fc);
 	free_groups(&sel);
+	free(sel.ids);
 	free(title);
 	free(self);
 	free(jself);

@@ -88,6 +88,7 @@ enum store_stmt {
 	ST_FOREACH_HEAD,
 	ST_FOREACH_TOPIC_HEAD,
 	ST_FOREACH_STORY_BRIEF,
+	ST_ITEM_ENTRY,
 	ST_FOREACH_STORY,
 	ST_RECENT,
 	ST_ITEM_SORT_DATE,
@@ -441,6 +442,7 @@ static const char *const store_sql[ST_COUNT] = {
      * its overflow pages, and a story's lead is marked at every join. */
     [ST_ITEM_SET_STORY] = "UPDATE items SET story = ?2 WHERE id = ?1 AND story <> ?2",
     [ST_ITEM_EXISTS] = "SELECT 1 FROM items WHERE id = ?1",
+    [ST_ITEM_ENTRY] = "SELECT " STORE_ENTRY_COLS " FROM items i JOIN feeds f ON f.name = i.feed WHERE i.id = ?1",
     [ST_TOPIC_DELETE] = "DELETE FROM item_topics WHERE item = ?1",
     [ST_TOPIC_INSERT] = "INSERT INTO item_topics(topic, item, pos, sort_date) VALUES (?1, ?2, ?3, ?4) "
                         "ON CONFLICT(topic, item) DO NOTHING",
@@ -2190,6 +2192,46 @@ store_walk_story(struct store *st, int64_t story, int brief, store_entry_fn fn, 
 	sqlite3_bind_int(stmt, 3, st->active);
 	sqlite3_bind_int64(stmt, 4, story);
 	ret = store_walk(st, stmt, brief, fn, arg);
+	st->walking = 0;
+	return ret;
+}
+
+/* Hand out the entries of ids, in that order. */
+int
+store_foreach_item(struct store *st, const int64_t *ids, size_t n, store_entry_fn fn, void *arg)
+{
+	sqlite3_stmt *stmt = st->stmt[ST_ITEM_ENTRY];
+	struct store_walk_row r;
+	struct store_entry e;
+	int ret = -1;
+
+	if (st->walking) {
+		log_err("store: nested store_foreach_item");
+		return -1;
+	}
+	st->walking = 1;
+	memset(&r, 0, sizeof r);
+	for (size_t i = 0; i < n; i++) {
+		int rc, stop;
+
+		sqlite3_bind_int64(stmt, 1, ids[i]);
+		rc = store_step(st, stmt, "read an entry");
+		if (rc == SQLITE_ROW && store_walk_row_read(st, stmt, 0, &r) != 0)
+			rc = -1;
+		store_done(stmt);
+		if (rc < 0)
+			goto done;
+		if (rc != SQLITE_ROW)
+			continue;
+		store_walk_row_entry(&r, &e);
+		stop = fn(arg, &e);
+		store_walk_row_clear(&r);
+		if (stop)
+			break;
+	}
+	ret = 0;
+done:
+	store_walk_row_clear(&r);
 	st->walking = 0;
 	return ret;
 }

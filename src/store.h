@@ -151,6 +151,10 @@ int store_foreach_lead_topic(struct store *st, const char *topic, time_t since, 
  * pass that only counts and dates a list's entries. */
 int store_foreach_lead_head(struct store *st, const char *topic, time_t since, size_t limit,
                             store_entry_fn fn, void *arg);
+/* Call fn for the entries of the items ids[0..n), in that order, as the
+ * walks above hand them out (an id no longer stored is passed over): for
+ * writing a list chosen by store_foreach_lead_head. Returns 0 or -1. */
+int store_foreach_item(struct store *st, const int64_t *ids, size_t n, store_entry_fn fn, void *arg);
 /* Call fn for every report of story (the items whose story is it, its lead
  * included; 0 is no story), oldest first (by first seen, then key); as
  * store_foreach_entry otherwise. */

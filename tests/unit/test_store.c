@@ -1312,6 +1312,19 @@ test_story_leads(void **state)
 		seen_free(&h);
 		seen_free(&s);
 	}
+	/* Entries by key, in the order asked; a key not stored is passed over. */
+	{
+		const int64_t pick[] = {ids[5], 424242, ids[1]};
+
+		memset(&s, 0, sizeof s);
+		assert_int_equal(store_foreach_item(st, pick, 3, collect_cb, &s), 0);
+		assert_int_equal(s.n, 2);
+		assert_int_equal(s.item_id[0], ids[5]);
+		assert_int_equal(s.item_id[1], ids[1]);
+		assert_string_equal(s.title[0], "Report 5");
+		assert_string_equal(s.topics[1], "quakes");
+		seen_free(&s);
+	}
 	/* The other walks still see every report. */
 	walk(st, 0, 3, &s);
 	assert_int_equal(s.n, 3);
