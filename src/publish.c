@@ -122,7 +122,7 @@ static struct document *document_wrap(const char *path, const char *type, struct
 static struct document *document_new(const char *path, const char *type, struct buf *body, time_t now);
 static struct document *document_from_files(const struct publisher *pub, const char *path, const char *type,
                                             struct buf *body);
-static unsigned char *read_file(const char *name, size_t want, size_t *len, time_t *mtime);
+static unsigned char *read_file(const char *name, size_t min, size_t max, size_t *len, time_t *mtime);
 static int gzip_matches(const unsigned char *gz, size_t gzlen, const unsigned char *want, size_t len);
 static int gzip_bytes(const unsigned char *in, size_t len, unsigned char **out, size_t *outlen);
 static int check_xml(const struct buf *b, char **why);
@@ -557,10 +557,10 @@ document_new(const char *path, const char *type, struct buf *body, time_t now)
 	return doc;
 }
 
-/* The whole file name if it holds at most want bytes (0: any), with its
+/* The whole regular file name if it holds min to max bytes, with its
  * mtime; NULL otherwise. */
 static unsigned char *
-read_file(const char *name, size_t want, size_t *len, time_t *mtime)
+read_file(const char *name, size_t min, size_t max, size_t *len, time_t *mtime)
 {
 	struct stat sb;
 	unsigned char *data = NULL;
@@ -569,7 +569,7 @@ read_file(const char *name, size_t want, size_t *len, time_t *mtime)
 
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || (want > 0 && (size_t)sb.st_size != want))
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || (size_t)sb.st_size < min || (size_t)sb.st_size > max)
 		goto fail;
 	data = xmalloc((size_t)sb.st_size + 1);
 	while (got < (size_t)sb.st_size) {
@@ -630,8 +630,12 @@ document_from_files(const struct publisher *pub, const char *path, const char *t
 		return NULL;
 	name = xasprintf("%s%s", pub->cfg->output_dir, path);
 	gzname = xasprintf("%s.gz", name);
-	if ((plain = read_file(name, body->len, &plen, &mtime)) == NULL || memcmp(plain, body->data, plen) != 0 ||
-	    (gz = read_file(gzname, 0, &gzlen, &gzmtime)) == NULL || !gzip_matches(gz, gzlen, plain, plen))
+	/* A gzip copy is at most a little larger than its input (stored
+	 * blocks: 5 bytes per 16 KiB, and 18 of header and trailer). */
+	if ((plain = read_file(name, body->len, body->len, &plen, &mtime)) == NULL ||
+	    memcmp(plain, body->data, plen) != 0 ||
+	    (gz = read_file(gzname, 18, plen + plen / 1024 + 1024, &gzlen, &gzmtime)) == NULL ||
+	    !gzip_matches(gz, gzlen, plain, plen))
 		goto done;
 	doc = document_wrap(path, type, body, mtime);
 	doc->gz = gz;
