@@ -558,7 +558,7 @@ document_new(const char *path, const char *type, struct buf *body, time_t now)
 }
 
 /* The whole regular file name if it holds min to max bytes, with its
- * mtime; NULL otherwise. */
+ * mtime (mtime may be NULL); NULL otherwise. */
 static unsigned char *
 read_file(const char *name, size_t min, size_t max, size_t *len, time_t *mtime)
 {
@@ -581,7 +581,8 @@ read_file(const char *name, size_t min, size_t max, size_t *len, time_t *mtime)
 	}
 	close(fd);
 	*len = got;
-	*mtime = sb.st_mtime;
+	if (mtime != NULL)
+		*mtime = sb.st_mtime;
 	return data;
 fail:
 	free(data);
@@ -623,7 +624,7 @@ document_from_files(const struct publisher *pub, const char *path, const char *t
 	struct document *doc = NULL;
 	unsigned char *plain = NULL, *gz = NULL;
 	size_t plen = 0, gzlen = 0;
-	time_t mtime = 0, gzmtime = 0;
+	time_t mtime = 0;
 	char *name = NULL, *gzname = NULL;
 
 	if (pub->cfg->output_dir == NULL)
@@ -634,7 +635,7 @@ document_from_files(const struct publisher *pub, const char *path, const char *t
 	 * blocks: 5 bytes per 16 KiB, and 18 of header and trailer). */
 	if ((plain = read_file(name, body->len, body->len, &plen, &mtime)) == NULL ||
 	    memcmp(plain, body->data, plen) != 0 ||
-	    (gz = read_file(gzname, 18, plen + plen / 1024 + 1024, &gzlen, &gzmtime)) == NULL ||
+	    (gz = read_file(gzname, 18, plen + plen / 1024 + 1024, &gzlen, NULL)) == NULL ||
 	    !gzip_matches(gz, gzlen, plain, plen))
 		goto done;
 	doc = document_wrap(path, type, body, mtime);

@@ -360,6 +360,20 @@ static const char *const store_migrations[] = {
  * it (so a walk's limit counts what a list shows). */
 #define STORE_LEADS "(?5 = 0 OR i.story = 0 OR i.story = i.id)"
 
+/* The walks of a list (all items, or a topic's) and of a story, after
+ * their columns. */
+#define STORE_LIST_ALL                                                                                        \
+	" FROM items i JOIN feeds f ON f.name = i.feed WHERE i.sort_date >= ?1 AND " STORE_ACTIVE " AND "      \
+	STORE_LEADS " ORDER BY i.sort_date DESC, i.entry_id ASC LIMIT ?2"
+#define STORE_LIST_TOPIC                                                                                      \
+	" FROM item_topics t JOIN items i ON i.id = t.item JOIN feeds f ON f.name = i.feed "                    \
+	"WHERE t.topic = ?4 AND t.sort_date >= ?1 AND " STORE_ACTIVE " AND " STORE_LEADS " "                    \
+	"ORDER BY t.sort_date DESC, i.entry_id ASC LIMIT ?2"
+/* "story <> 0" lets the partial index items_story serve. */
+#define STORE_STORY                                                                                           \
+	" FROM items i JOIN feeds f ON f.name = i.feed WHERE i.story = ?4 AND i.story <> 0 AND " STORE_ACTIVE  \
+	" ORDER BY i.first_seen, i.id"
+
 #define STORE_ROW_COLS                                                                                       \
 	"i.id, i.feed, i.content_hash, i.title, i.link_hash, i.published, i.updated_src, i.date_flags, "     \
 	"i.updated"
@@ -410,27 +424,12 @@ static const char *const store_sql[ST_COUNT] = {
     [ST_ENC_SELECT] = "SELECT url, type, length FROM enclosures WHERE item = ?1 ORDER BY pos",
     [ST_SOURCE_ADD] = "INSERT INTO item_sources(item, feed, identity, first_seen) VALUES (?1, ?2, ?3, ?4) "
                       "ON CONFLICT(item, feed) DO NOTHING",
-    [ST_FOREACH] = "SELECT " STORE_ENTRY_COLS " FROM items i JOIN feeds f ON f.name = i.feed "
-                   "WHERE i.sort_date >= ?1 AND " STORE_ACTIVE " AND " STORE_LEADS " "
-                   "ORDER BY i.sort_date DESC, i.entry_id ASC LIMIT ?2",
-    [ST_FOREACH_TOPIC] = "SELECT " STORE_ENTRY_COLS " FROM item_topics t JOIN items i ON i.id = t.item "
-                         "JOIN feeds f ON f.name = i.feed "
-                         "WHERE t.topic = ?4 AND t.sort_date >= ?1 AND " STORE_ACTIVE " AND " STORE_LEADS " "
-                         "ORDER BY t.sort_date DESC, i.entry_id ASC LIMIT ?2",
-    [ST_FOREACH_HEAD] = "SELECT " STORE_HEAD_COLS " FROM items i JOIN feeds f ON f.name = i.feed "
-                   "WHERE i.sort_date >= ?1 AND " STORE_ACTIVE " AND " STORE_LEADS " "
-                   "ORDER BY i.sort_date DESC, i.entry_id ASC LIMIT ?2",
-    [ST_FOREACH_TOPIC_HEAD] = "SELECT " STORE_HEAD_COLS " FROM item_topics t JOIN items i ON i.id = t.item "
-                         "JOIN feeds f ON f.name = i.feed "
-                         "WHERE t.topic = ?4 AND t.sort_date >= ?1 AND " STORE_ACTIVE " AND " STORE_LEADS " "
-                         "ORDER BY t.sort_date DESC, i.entry_id ASC LIMIT ?2",
-    /* "story <> 0" lets the partial index items_story serve. */
-    [ST_FOREACH_STORY] = "SELECT " STORE_ENTRY_COLS " FROM items i JOIN feeds f ON f.name = i.feed "
-                         "WHERE i.story = ?4 AND i.story <> 0 AND " STORE_ACTIVE " "
-                         "ORDER BY i.first_seen, i.id",
-    [ST_FOREACH_STORY_BRIEF] = "SELECT " STORE_BRIEF_COLS " FROM items i JOIN feeds f ON f.name = i.feed "
-                               "WHERE i.story = ?4 AND i.story <> 0 AND " STORE_ACTIVE " "
-                               "ORDER BY i.first_seen, i.id",
+    [ST_FOREACH] = "SELECT " STORE_ENTRY_COLS STORE_LIST_ALL,
+    [ST_FOREACH_TOPIC] = "SELECT " STORE_ENTRY_COLS STORE_LIST_TOPIC,
+    [ST_FOREACH_HEAD] = "SELECT " STORE_HEAD_COLS STORE_LIST_ALL,
+    [ST_FOREACH_TOPIC_HEAD] = "SELECT " STORE_HEAD_COLS STORE_LIST_TOPIC,
+    [ST_FOREACH_STORY] = "SELECT " STORE_ENTRY_COLS STORE_STORY,
+    [ST_FOREACH_STORY_BRIEF] = "SELECT " STORE_BRIEF_COLS STORE_STORY,
     /* Resume after (?5, ?6): the rest of first seen ?5, then later ones;
      * two index ranges, merged. */
     [ST_RECENT] = "SELECT " STORE_ENTRY_COLS " FROM items i JOIN feeds f ON f.name = i.feed "
