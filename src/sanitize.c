@@ -93,6 +93,7 @@ enum sanitize_kind {
 #define SF_NEEDSRC 0x08  /* dropped without src or srcset */
 #define SF_CONTROLS 0x10 /* controls="" forced */
 #define SF_DATAIMG 0x20  /* src may be a data: image */
+#define SF_FAST 0x40     /* libxml2 parses it as written: sanitize_fast may */
 
 struct sanitize_elem {
 	const char *name;
@@ -168,80 +169,80 @@ struct sanitize_fast {
 
 /* Sorted by name (strcmp), for the binary search in sanitize_elem_find(). */
 static const struct sanitize_elem sanitize_elems[] = {
-    {"a", SK_KEEP, 0, "href"},
-    {"abbr", SK_KEEP, 0, ""},
+    {"a", SK_KEEP, SF_FAST, "href"},
+    {"abbr", SK_KEEP, SF_FAST, ""},
     {"applet", SK_DROP, 0, NULL},
     {"audio", SK_KEEP, SF_BLOCK | SF_CONTROLS, "src"},
-    {"b", SK_KEEP, 0, ""},
+    {"b", SK_KEEP, SF_FAST, ""},
     {"base", SK_DROP, SF_VOID, NULL},
     {"bdi", SK_KEEP, 0, ""},
-    {"bdo", SK_KEEP, 0, ""},
-    {"blockquote", SK_KEEP, SF_BLOCK, "cite"},
-    {"br", SK_KEEP, SF_VOID | SF_BLOCK, ""},
+    {"bdo", SK_KEEP, SF_FAST, ""},
+    {"blockquote", SK_KEEP, SF_BLOCK | SF_FAST, "cite"},
+    {"br", SK_KEEP, SF_VOID | SF_BLOCK | SF_FAST, ""},
     {"button", SK_DROP, 0, NULL},
     {"caption", SK_KEEP, SF_BLOCK, ""},
-    {"cite", SK_KEEP, 0, ""},
-    {"code", SK_KEEP, 0, ""},
+    {"cite", SK_KEEP, SF_FAST, ""},
+    {"code", SK_KEEP, SF_FAST, ""},
     {"col", SK_KEEP, SF_VOID, "span"},
     {"colgroup", SK_KEEP, 0, "span"},
-    {"dd", SK_KEEP, SF_BLOCK, ""},
-    {"del", SK_KEEP, 0, "cite datetime"},
+    {"dd", SK_KEEP, SF_BLOCK | SF_FAST, ""},
+    {"del", SK_KEEP, SF_FAST, "cite datetime"},
     {"details", SK_KEEP, SF_BLOCK, "open"},
-    {"dfn", SK_KEEP, 0, ""},
-    {"div", SK_KEEP, SF_BLOCK, ""},
-    {"dl", SK_KEEP, SF_BLOCK, ""},
-    {"dt", SK_KEEP, SF_BLOCK, ""},
-    {"em", SK_KEEP, 0, ""},
+    {"dfn", SK_KEEP, SF_FAST, ""},
+    {"div", SK_KEEP, SF_BLOCK | SF_FAST, ""},
+    {"dl", SK_KEEP, SF_BLOCK | SF_FAST, ""},
+    {"dt", SK_KEEP, SF_BLOCK | SF_FAST, ""},
+    {"em", SK_KEEP, SF_FAST, ""},
     {"embed", SK_DROP, SF_VOID, NULL},
-    {"figcaption", SK_KEEP, SF_BLOCK, ""},
-    {"figure", SK_KEEP, SF_BLOCK, ""},
+    {"figcaption", SK_KEEP, SF_BLOCK | SF_FAST, ""},
+    {"figure", SK_KEEP, SF_BLOCK | SF_FAST, ""},
     {"form", SK_DROP, 0, NULL},
     {"frame", SK_DROP, SF_VOID, NULL},
     {"frameset", SK_DROP, 0, NULL},
-    {"h1", SK_KEEP, SF_BLOCK, ""},
-    {"h2", SK_KEEP, SF_BLOCK, ""},
-    {"h3", SK_KEEP, SF_BLOCK, ""},
-    {"h4", SK_KEEP, SF_BLOCK, ""},
-    {"h5", SK_KEEP, SF_BLOCK, ""},
-    {"h6", SK_KEEP, SF_BLOCK, ""},
-    {"hr", SK_KEEP, SF_VOID | SF_BLOCK, ""},
-    {"i", SK_KEEP, 0, ""},
+    {"h1", SK_KEEP, SF_BLOCK | SF_FAST, ""},
+    {"h2", SK_KEEP, SF_BLOCK | SF_FAST, ""},
+    {"h3", SK_KEEP, SF_BLOCK | SF_FAST, ""},
+    {"h4", SK_KEEP, SF_BLOCK | SF_FAST, ""},
+    {"h5", SK_KEEP, SF_BLOCK | SF_FAST, ""},
+    {"h6", SK_KEEP, SF_BLOCK | SF_FAST, ""},
+    {"hr", SK_KEEP, SF_VOID | SF_BLOCK | SF_FAST, ""},
+    {"i", SK_KEEP, SF_FAST, ""},
     {"iframe", SK_DROP, 0, NULL},
-    {"img", SK_KEEP, SF_VOID | SF_NEEDSRC | SF_DATAIMG, "src srcset sizes alt width height"},
+    {"img", SK_KEEP, SF_VOID | SF_NEEDSRC | SF_DATAIMG | SF_FAST, "src srcset sizes alt width height"},
     {"input", SK_DROP, SF_VOID, NULL},
-    {"ins", SK_KEEP, 0, "cite datetime"},
-    {"kbd", SK_KEEP, 0, ""},
-    {"li", SK_KEEP, SF_BLOCK, "value"},
+    {"ins", SK_KEEP, SF_FAST, "cite datetime"},
+    {"kbd", SK_KEEP, SF_FAST, ""},
+    {"li", SK_KEEP, SF_BLOCK | SF_FAST, "value"},
     {"link", SK_DROP, SF_VOID, NULL},
-    {"mark", SK_KEEP, 0, ""},
+    {"mark", SK_KEEP, SF_FAST, ""},
     {"math", SK_DROP, 0, NULL},
     {"meta", SK_DROP, SF_VOID, NULL},
     {"noembed", SK_DROP, 0, NULL},
     {"noframes", SK_DROP, 0, NULL},
     {"noscript", SK_DROP, 0, NULL},
     {"object", SK_DROP, 0, NULL},
-    {"ol", SK_KEEP, SF_BLOCK, "start reversed"},
-    {"p", SK_KEEP, SF_BLOCK, ""},
+    {"ol", SK_KEEP, SF_BLOCK | SF_FAST, "start reversed"},
+    {"p", SK_KEEP, SF_BLOCK | SF_FAST, ""},
     {"param", SK_DROP, SF_VOID, NULL},
     {"picture", SK_KEEP, 0, ""},
     {"plaintext", SK_DROP, 0, NULL},
     {"pre", SK_KEEP, SF_BLOCK, ""},
-    {"q", SK_KEEP, 0, "cite"},
+    {"q", SK_KEEP, SF_FAST, "cite"},
     {"rp", SK_KEEP, 0, ""},
     {"rt", SK_KEEP, 0, ""},
     {"ruby", SK_KEEP, 0, ""},
-    {"s", SK_KEEP, 0, ""},
-    {"samp", SK_KEEP, 0, ""},
+    {"s", SK_KEEP, SF_FAST, ""},
+    {"samp", SK_KEEP, SF_FAST, ""},
     {"script", SK_DROP, SF_NOTEXT, NULL},
     {"select", SK_DROP, 0, NULL},
-    {"small", SK_KEEP, 0, ""},
+    {"small", SK_KEEP, SF_FAST, ""},
     {"source", SK_KEEP, SF_VOID, "src srcset sizes type media"},
-    {"span", SK_KEEP, 0, ""},
-    {"strong", SK_KEEP, 0, ""},
+    {"span", SK_KEEP, SF_FAST, ""},
+    {"strong", SK_KEEP, SF_FAST, ""},
     {"style", SK_DROP, SF_NOTEXT, NULL},
-    {"sub", SK_KEEP, 0, ""},
+    {"sub", SK_KEEP, SF_FAST, ""},
     {"summary", SK_KEEP, SF_BLOCK, ""},
-    {"sup", SK_KEEP, 0, ""},
+    {"sup", SK_KEEP, SF_FAST, ""},
     {"svg", SK_DROP, 0, NULL},
     {"table", SK_KEEP, SF_BLOCK, ""},
     {"tbody", SK_KEEP, 0, ""},
@@ -251,12 +252,12 @@ static const struct sanitize_elem sanitize_elems[] = {
     {"tfoot", SK_KEEP, 0, ""},
     {"th", SK_KEEP, SF_BLOCK, "colspan rowspan scope"},
     {"thead", SK_KEEP, 0, ""},
-    {"time", SK_KEEP, 0, "datetime"},
+    {"time", SK_KEEP, SF_FAST, "datetime"},
     {"title", SK_DROP, SF_BLOCK, NULL},
     {"tr", SK_KEEP, SF_BLOCK, ""},
-    {"u", SK_KEEP, 0, ""},
-    {"ul", SK_KEEP, SF_BLOCK, ""},
-    {"var", SK_KEEP, 0, ""},
+    {"u", SK_KEEP, SF_FAST, ""},
+    {"ul", SK_KEEP, SF_BLOCK | SF_FAST, ""},
+    {"var", SK_KEEP, SF_FAST, ""},
     {"video", SK_KEEP, SF_BLOCK | SF_CONTROLS, "src poster width height"},
     {"wbr", SK_KEEP, SF_VOID, ""},
     {"xmp", SK_DROP, 0, NULL},
@@ -1251,7 +1252,7 @@ sanitize_trim(const char *s, size_t len)
  * of libxml2 2.9's HTML parser that could make its tree differ from the
  * markup stays out of play, and otherwise declines, leaving it to the
  * parser:
- *   - elements: the names sanitize_fast_elem lists, in lower case, each
+ *   - elements: those the table marks SF_FAST, in lower case, each
  *     closed by its own end tag in order (void ones by none, or "/>"), and
  *     none opened where libxml2 would close the element open before it
  *     (htmlAutoCloseTag, libxml2's own table) or inside one of its own
@@ -1271,24 +1272,12 @@ sanitize_trim(const char *s, size_t len)
  * and corpus HTML. */
 
 /* Whether the fast path may open el: kept elements libxml2 parses as
- * written (not pre, whose first newline it drops; not tables' implied
- * parts; void only where libxml2 knows them as empty). */
+ * written (SF_FAST: not pre, whose first newline it drops; not tables'
+ * implied parts; void only where libxml2 knows them as empty). */
 static int
 sanitize_fast_elem(const struct sanitize_elem *el)
 {
-	static const char *const names[] = {
-	    "a",    "abbr", "b",  "bdo", "blockquote", "br",  "cite",   "code", "dd",  "del", "dfn", "div", "dl",
-	    "dt",   "em",   "h1", "h2",  "h3",         "h4",  "h5",     "h6",   "hr",  "i",   "img", "ins", "kbd",
-	    "li",   "ol",   "p",  "q",   "s",          "samp", "small", "span", "strong", "sub", "sup", "u",
-	    "ul",   "var",  "figure", "figcaption", "mark", "time",
-	};
-
-	if (el == NULL || el->kind != SK_KEEP)
-		return 0;
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strcmp(names[i], el->name) == 0)
-			return 1;
-	return 0;
+	return el != NULL && el->kind == SK_KEEP && (el->flags & SF_FAST);
 }
 
 /* A reference at s[i] ('&'): its UTF-8 into out (at least 4 bytes) and
@@ -1374,7 +1363,7 @@ sanitize_fast_tag(struct sanitize_fast *f, size_t i)
 	size_t alens[SANITIZE_FAST_ATTRS];
 	const struct sanitize_elem *el;
 	xmlNode probe;
-	int nattrs = 0, closed = 0;
+	int nattrs = 0;
 
 	while (j < n && ((s[j] >= 'a' && s[j] <= 'z') || (s[j] >= '0' && s[j] <= '9')))
 		j++;
@@ -1459,9 +1448,9 @@ sanitize_fast_tag(struct sanitize_fast *f, size_t i)
 		values[nattrs][vlen] = '\0';
 		alens[nattrs] = alen;
 		nattrs++;
-		if (j < n && !sanitize_is_blank((unsigned char)s[j]) && s[j] != '>' && s[j] != '/')
-			return 0;
 	}
+	if (!(el->flags & SF_VOID) && f->depth == SANITIZE_FAST_DEPTH)
+		return 0;
 	if (f->o != NULL) {
 		struct buf attrs;
 		int has_src = 0;
@@ -1479,16 +1468,10 @@ sanitize_fast_tag(struct sanitize_fast *f, size_t i)
 	} else if (el->flags & SF_BLOCK) {
 		buf_puts(f->raw, " ");
 	}
-	if (el->flags & SF_VOID) {
-		closed = 1;
-		if (f->raw != NULL && (el->flags & SF_BLOCK))
-			buf_puts(f->raw, " ");
-	}
-	if (!closed) {
-		if (f->depth == SANITIZE_FAST_DEPTH)
-			return 0;
+	if (!(el->flags & SF_VOID))
 		f->open[f->depth++] = el;
-	}
+	else if (f->raw != NULL && (el->flags & SF_BLOCK))
+		buf_puts(f->raw, " "); /* the walk's leave() of a void block */
 	return j - i;
 }
 
