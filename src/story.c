@@ -169,7 +169,8 @@ static int story_cmp_u32(const void *a, const void *b);
 static size_t story_first_sentence(const char *text);
 static size_t story_keys(const struct story_index *si, const uint64_t *tok, size_t ntok, uint32_t *keys);
 static double story_idf(const struct story_index *si, uint64_t tok);
-static double story_score(const struct story_index *si, const uint64_t *tok, const double *w, size_t ntok, double floor,
+static double story_need(const double *w, size_t ntok, double threshold);
+static double story_score(const struct story_index *si, const uint64_t *tok, const double *w, size_t ntok, double need,
                           const struct story_item *c);
 static uint32_t story_slot_new(struct story_index *si);
 static uint32_t story_story_new(struct story_index *si, uint64_t id, time_t when);
@@ -760,18 +761,16 @@ story_idf(const struct story_index *si, uint64_t tok)
 
 /* The IDF-weighted Jaccard of a token set (weights w) and item c; 0 when
  * they share fewer than STORY_MIN_SHARED tokens and are not equal, or
- * when it is surely below floor (then without c's own tokens' weights,
- * each a map lookup and a logarithm: most candidates end here). */
+ * when the shared tokens weigh less than need (then without c's own
+ * tokens' weights, each a map lookup and a logarithm: most candidates end
+ * here; see story_need). */
 static double
-story_score(const struct story_index *si, const uint64_t *tok, const double *w, size_t ntok, double floor,
+story_score(const struct story_index *si, const uint64_t *tok, const double *w, size_t ntok, double need,
             const struct story_item *c)
 {
 	size_t i = 0, j = 0, shared = 0;
-	double inter = 0, uni = 0, own = 0;
+	double inter = 0, uni = 0;
 
-	/* The shared tokens first. Every weight is above 0 (a token's count is
-	 * at most the live items'), so the union weighs at least the set's
-	 * own tokens and the score is at most inter / own. */
 	while (i < ntok && j < c->ntok) {
 		if (tok[i] < c->tok[j]) {
 			i++;
@@ -784,32 +783,36 @@ story_score(const struct story_index *si, const uint64_t *tok, const double *w, 
 			j++;
 		}
 	}
-	if (shared == 0 || (shared < STORY_MIN_SHARED && (shared != ntok || shared != c->ntok)))
+	if (shared == 0 || (shared < STORY_MIN_SHARED && (shared != ntok || shared != c->ntok)) || inter < need)
 		return 0;
-	for (i = 0; i < ntok; i++)
-		own += w[i];
-	/* A margin far above the sums' rounding: only sure misses end here. */
-	if (inter < floor * own * (1 - 1e-9))
-		return 0;
-	i = j = 0;
-	shared = 0;
-	inter = 0;
-	while (i < ntok || j < c->ntok) {
+	/* The union, in the order of the sorted tokens. */
+	for (i = j = 0; i < ntok || j < c->ntok;) {
 		if (j == c->ntok || (i < ntok && tok[i] < c->tok[j])) {
 			uni += w[i++];
 		} else if (i == ntok || c->tok[j] < tok[i]) {
 			uni += story_idf(si, c->tok[j++]);
 		} else {
-			inter += w[i];
 			uni += w[i];
-			shared++;
 			i++;
 			j++;
 		}
 	}
-	if (shared == 0 || (shared < STORY_MIN_SHARED && (shared != ntok || shared != c->ntok)))
-		return 0;
 	return uni > 0 ? inter / uni : 0;
+}
+
+/* What a token set's shared tokens must weigh for a score of at least
+ * threshold: every weight is above 0 (a token's count is at most the live
+ * items'), so the union weighs at least the set's own tokens and a score
+ * is at most inter / own. A margin far above the sums' rounding keeps
+ * this to sure misses. */
+static double
+story_need(const double *w, size_t ntok, double threshold)
+{
+	double own = 0;
+
+	for (size_t i = 0; i < ntok; i++)
+		own += w[i];
+	return threshold * own * (1 - 1e-9);
 }
 
 /* A free item slot. */
@@ -983,7 +986,7 @@ story_index_add(struct story_index *si, uint64_t id, const char *feed, const cha
                 const char *summary_text, time_t when)
 {
 	uint64_t tok[STORY_TOKENS_MAX], feed_hash;
-	double w[STORY_TOKENS_MAX], best_score = 0;
+	double w[STORY_TOKENS_MAX], best_score = 0, need;
 	uint32_t keys[STORY_BANDS], slot, best = STORY_NONE, st;
 	size_t ntok = 0, nkeys, ncand = 0;
 	struct story_item *it;
@@ -1005,6 +1008,7 @@ story_index_add(struct story_index *si, uint64_t id, const char *feed, const cha
 	}
 	for (size_t i = 0; i < ntok; i++)
 		w[i] = story_idf(si, tok[i]);
+	need = story_need(w, ntok, si->threshold);
 
 	/* Gather candidates once each, then confirm them. */
 	nkeys = story_keys(si, tok, ntok, keys);
@@ -1033,7 +1037,7 @@ story_index_add(struct story_index *si, uint64_t id, const char *feed, const cha
 
 		if (c->feed == feed_hash || llabs(dt) > si->window || llabs(ds) > si->window)
 			continue;
-		score = story_score(si, tok, w, ntok, si->threshold, c);
+		score = story_score(si, tok, w, ntok, need, c);
 		if (score < si->threshold || score <= 0)
 			continue;
 		if (best == STORY_NONE || score > best_score ||
