@@ -302,15 +302,13 @@ feed_counts_bump(struct feed_counts *fc, const char *feed)
 }
 
 /* Whether e belongs in the list: 1 take, 0 skip, -1 the list is full.
- * A story is one entry, its lead's: the other reports are skipped here
- * and shown as related links of the lead. */
+ * A story is one entry, its lead's: the walk leaves the other reports out
+ * (store_foreach_lead_head), and they are shown as related links. */
 static int
 select_entry(struct selection *sel, const struct store_entry *e)
 {
 	if (sel->taken >= (size_t)sel->cfg->max_entries)
 		return -1;
-	if (e->story != 0 && e->story != e->item_id)
-		return 0;
 	if (sel->cfg->max_per_feed > 0 && feed_counts_bump(&sel->fc, e->feed_name) > (unsigned)sel->cfg->max_per_feed)
 		return 0;
 	sel->taken++;
