@@ -151,6 +151,10 @@ struct store {
 	sqlite3_stmt *stmt[ST_COUNT];
 	uint64_t counts[STORE_OUTCOMES];
 	sqlite3_int64 last_item; /* of the last store_offer */
+	/* The item the last store_offer inserted, until its first topics are
+	 * set or the unit ends: it has none to replace, and its sort date is
+	 * known (0: none). */
+	sqlite3_int64 fresh_item, fresh_sort_date;
 	int walking;             /* inside a walk */
 	int active;              /* temp.active_feeds filters the walks */
 	int incremental;         /* auto_vacuum = INCREMENTAL */
@@ -1432,6 +1436,7 @@ store_offer(struct store *st, const char *feed, const struct item *it, const str
 
 	memset(&row, 0, sizeof row);
 	st->last_item = 0;
+	st->fresh_item = 0;
 	if (keys == NULL) {
 		store_item_keys(it, feed, &made);
 		keys = &made;
@@ -1486,6 +1491,11 @@ store_offer(struct store *st, const char *feed, const struct item *it, const str
 		st->unit_feed_row = 1;
 	st->counts[o]++;
 	st->last_item = row.id;
+	if (o == STORE_NEW) {
+		/* the sort_date column's own rule; first_seen is now */
+		st->fresh_item = row.id;
+		st->fresh_sort_date = it->published > 0 ? (sqlite3_int64)it->published : (sqlite3_int64)now;
+	}
 	*out = o;
 	ret = 0;
 done:
@@ -1591,6 +1601,7 @@ store_flush(struct store *st)
 int
 store_begin_named(struct store *st, const char *name)
 {
+	st->fresh_item = 0;
 	if (!st->batching)
 		return store_run(st, ST_BEGIN, "begin");
 	if (store_batch_join(st) < 0)
@@ -1629,6 +1640,7 @@ store_begin_alone(struct store *st)
 int
 store_commit(struct store *st)
 {
+	st->fresh_item = 0;
 	if (!st->batching || st->alone) {
 		if (store_run(st, ST_COMMIT, "commit") == 0) {
 			st->alone = 0;
@@ -1653,6 +1665,7 @@ store_commit(struct store *st)
 void
 store_rollback(struct store *st)
 {
+	st->fresh_item = 0;
 	if (!st->batching || st->alone) {
 		if (!sqlite3_get_autocommit(st->db))
 			store_run(st, ST_ROLLBACK, "rollback");
@@ -1850,6 +1863,13 @@ store_item_set_topics(struct store *st, int64_t item, const char *const *names, 
 
 	if (store_atomic_begin(st, &own) != 0)
 		return -1;
+	if (item != 0 && item == st->fresh_item) {
+		/* just inserted: no topics yet, and no need to read its date */
+		sort_date = st->fresh_sort_date;
+		st->fresh_item = 0;
+		goto insert;
+	}
+	st->fresh_item = 0;
 	if ((found = store_item_sort_date(st, item, &sort_date)) <= 0) {
 		if (found == 0)
 			log_err("store: set topics: no item %lld", (long long)item);
@@ -1861,6 +1881,7 @@ store_item_set_topics(struct store *st, int64_t item, const char *const *names, 
 	store_done(stmt);
 	if (rc < 0)
 		goto fail;
+insert:
 	stmt = st->stmt[ST_TOPIC_INSERT];
 	for (size_t i = 0; i < n; i++) {
 		if (names[i] == NULL)

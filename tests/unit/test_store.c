@@ -1058,6 +1058,76 @@ test_last_item(void **state)
 	store_close(st);
 }
 
+/* The first topics of an item the last offer inserted skip the lookup of
+ * its date and the removal of old topics: they must still carry its sort
+ * date (its own, or first seen when it has none), in a unit and out of
+ * one, and a second setting still replaces the first. */
+static void
+test_topics_fresh(void **state)
+{
+	char *err = NULL;
+	struct store *st = store_open(":memory:", &err);
+	struct item *t1 = mkd("tag:f,1", "One", 100);
+	struct item *t2 = mkd("tag:f,2", "Two", 0);
+	struct item *t3 = mkd("tag:f,3", "Three", 200);
+	struct item *t4 = mkd("tag:f,4", "Four", 300);
+	const char *world[] = {"world"};
+	const char *asia[] = {"asia"};
+	const char *sport[] = {"sport"};
+	int64_t id2, id4;
+	struct seen s = {0};
+
+	assert_non_null(st);
+	assert_int_equal(offer(st, "f", t1, 1000), STORE_NEW);
+	assert_int_equal(store_item_set_topics(st, store_last_item(st), world, 1), 0);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(offer(st, "f", t2, 1500), STORE_NEW); /* undated: 1500 */
+	id2 = store_last_item(st);
+	assert_int_equal(store_item_set_topics(st, id2, world, 1), 0);
+	assert_int_equal(offer(st, "f", t3, 1500), STORE_NEW);
+	assert_int_equal(store_item_set_topics(st, store_last_item(st), world, 1), 0);
+	assert_int_equal(store_commit(st), 0);
+
+	walk_topic(st, "world", 0, 10, &s);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.entry_id[0], "tag:f,2");
+	assert_string_equal(s.entry_id[1], "tag:f,3");
+	assert_string_equal(s.entry_id[2], "tag:f,1");
+	seen_free(&s);
+	walk_topic(st, "world", 1200, 10, &s); /* since: by the sort date */
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.entry_id[0], "tag:f,2");
+	seen_free(&s);
+
+	/* Set twice right after the insert: the second replaces the first. */
+	assert_int_equal(offer(st, "f", t4, 2000), STORE_NEW);
+	id4 = store_last_item(st);
+	assert_int_equal(store_item_set_topics(st, id4, sport, 1), 0);
+	assert_int_equal(store_item_set_topics(st, id4, asia, 1), 0);
+	walk_topic(st, "sport", 0, 10, &s);
+	assert_int_equal(s.n, 0);
+	walk_topic(st, "asia", 0, 10, &s);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.entry_id[0], "tag:f,4");
+	seen_free(&s);
+	/* An offer that inserts nothing leaves no item to trust. */
+	assert_int_equal(offer(st, "f", t4, 2100), STORE_DUPLICATE);
+	assert_int_equal(store_item_set_topics(st, id2, asia, 1), 0);
+	walk_topic(st, "world", 0, 10, &s);
+	assert_int_equal(s.n, 2);
+	seen_free(&s);
+	walk_topic(st, "asia", 0, 10, &s);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.entry_id[0], "tag:f,2"); /* first seen 1500 */
+	assert_string_equal(s.entry_id[1], "tag:f,4");
+	seen_free(&s);
+	item_free(t1);
+	item_free(t2);
+	item_free(t3);
+	item_free(t4);
+	store_close(st);
+}
+
 /* Topics: set in the given order without repeats, replaced, walked per
  * topic newest first with limit and since, following an update's new
  * date; an unknown item is refused. */
@@ -1949,6 +2019,7 @@ main(void)
 	    cmocka_unit_test(test_refuse_damaged),
 	    cmocka_unit_test(test_last_item),
 	    cmocka_unit_test(test_topics),
+	    cmocka_unit_test(test_topics_fresh),
 	    cmocka_unit_test(test_story),
 	    cmocka_unit_test(test_story_leads),
 	    cmocka_unit_test(test_active_feeds),
