@@ -340,10 +340,19 @@ daemon_feed_done(struct daemon *d, const struct poll_feed *pf)
 	if (d->progress)
 		fprintf(stderr, "\r\033[Kpolling: %zu/%zu feeds done, %zu failed, %.1f MB", d->nfeeds - d->once_pending,
 		        d->nfeeds, d->once_failed, (double)d->once_bytes / 1e6);
-	if (d->once_pending == 0)
+	if (d->once_pending == 0) {
 		event_base_loopbreak(d->base);
-	else
-		daemon_once_pump(d);
+		return;
+	}
+	daemon_once_pump(d);
+	/* Every feed has started: commit what the batch holds now, while the
+	 * last ones are still under way, so that the commit the render waits
+	 * for holds only theirs (its checkpoint was 100-190 ms of a 3.5 s
+	 * cold run at 2,000 feeds, with nothing else to do). */
+	if (d->once_next == d->nfeeds && !d->once_all_started) {
+		d->once_all_started = 1;
+		store_flush(d->st);
+	}
 }
 
 /* --once: keep at most `concurrency` feeds started and not finished
@@ -379,6 +388,7 @@ daemon_run_once(struct daemon *d)
 	d->progress = isatty(STDERR_FILENO) && !log_verbose();
 	d->once_pending = d->nfeeds;
 	d->once_next = 0;
+	d->once_all_started = 0;
 	daemon_once_pump(d);
 	if (d->once_pending > 0)
 		event_base_dispatch(d->base);

@@ -47,6 +47,7 @@ struct daemon {
 	size_t once_pending;     /* --once: feeds not yet finished */
 	size_t once_next;        /* --once: the next feed to start */
 	int once_pumping;        /* inside daemon_once_pump */
+	int once_all_started;    /* --once: the batch was committed when the last feed started */
 	size_t once_failed;
 	size_t once_bytes;
 	size_t pipe_bytes;        /* body bytes of feeds fetched or parsed, not yet stored */
