@@ -4,7 +4,9 @@
     report.py RESULTS.tsv [-o REPORT.md]
 
 Medians over the repetitions of each (tool, case, N); the report is Markdown,
-printed and, with -o, written to a file. Python 3 standard library only.
+printed and, with -o, written to a file. The cold and unchanged ratios are
+also taken per repetition (rows paired by their rep column), and the median
+of those decides their verdict. Python 3 standard library only.
 """
 
 import argparse
@@ -103,15 +105,61 @@ def fmt_mb(kb):
     return "–" if kb is None else "%.1f" % (kb / 1024.0)
 
 
-def ratio_line(name, value, target, better, unit="×", lower_bound=False):
+def ratio_line(name, value, target, better, unit="×", lower_bound=False, verdict=None):
     """better: 'le' (value <= target passes) or 'ge'. A lower bound (the
-    peer was killed) that is below a 'ge' target decides nothing."""
+    peer was killed) that is below a 'ge' target decides nothing. verdict,
+    if given, replaces met/missed."""
     if value is None:
         return "| %s | – | %s %s%s | not measured |" % (name, "≤" if better == "le" else "≥", target, unit)
     ok = value <= target if better == "le" else value >= target
-    verdict = "met" if ok else ("undecided (lower bound)" if lower_bound else "**missed**")
+    if verdict is None:
+        verdict = "met" if ok else ("undecided (lower bound)" if lower_bound else "**missed**")
     return "| %s | %s%.2f%s | %s %s%s | %s |" % (name, "≥ " if lower_bound else "", value, unit,
                                                "≤" if better == "le" else "≥", target, unit, verdict)
+
+
+def per_rep(rows, n, numer, denom):
+    """Ratios sum(walls of numer) / sum(walls of denom), lists of (tool, case),
+    one per repetition of N = n in which each of them has exactly one row,
+    exited ok, with a wall time. Returns (ratios, repetitions seen,
+    interleaved): interleaved is False when, in the file's (time) order,
+    the paired rows go back to an earlier repetition (run.sh before the
+    floors and feedmux were interleaved ran each part's repetitions in turn)."""
+    need = list(numer) + list(denom)
+    at = collections.defaultdict(list)
+    for i, r in enumerate(rows):
+        if (r["tool"], r["case"]) in need and int(r["n"]) == n:
+            at[(r["tool"], r["case"], r.get("rep", ""))].append((i, r))
+    reps = sorted(set(k[2] for k in at), key=lambda x: (num(x) is None, num(x), x))
+    ratios, used = [], []
+    for rep in reps:
+        walls, lines = {}, []
+        for k in need:
+            got = at.get((k[0], k[1], rep), [])
+            if len(got) != 1 or got[0][1]["status"] != "ok" or not num(got[0][1]["wall_s"]):
+                break
+            walls[k] = num(got[0][1]["wall_s"])
+            lines.append((got[0][0], num(rep)))
+        else:
+            d = sum(walls[k] for k in denom)
+            if d > 0:
+                ratios.append(sum(walls[k] for k in numer) / d)
+                used.extend(lines)
+    order = [x for _, x in sorted(used)]
+    interleaved = all(a is not None and b is not None and a <= b for a, b in zip(order, order[1:]))
+    return ratios, len(reps), interleaved
+
+
+def per_rep_line(name, ratios, seen, interleaved, target):
+    """The row for per_rep's ratios: their median (which decides) and range."""
+    m = statistics.median(ratios)
+    count = "%d repetition%s" % (len(ratios), "" if len(ratios) == 1 else "s")
+    if len(ratios) < seen:
+        count = "%d of %d repetitions" % (len(ratios), seen)
+    spread = "%.2f–%.2f×, " % (min(ratios), max(ratios)) if len(ratios) > 1 else ""
+    label = "%s, per repetition: median (%s%s%s)" % (
+        name, spread, count, "" if interleaved else "; runs not interleaved")
+    return ratio_line(label, m, target, "le")
 
 
 def report(path):
@@ -153,7 +201,9 @@ def report(path):
     w("Medians of the repetitions (runs = repetitions, ok = exited 0). Wall and CPU "
       "(user+sys, children included) in seconds; peak RSS is the largest single process "
       "(GNU time's ru_maxrss). For the serving rows, CPU is the server's over the wrk run "
-      "and RSS its peak.")
+      "and RSS its peak. The cold and unchanged ratios are also taken per repetition "
+      "(feedmux's run against the floors of the same repetition, run just before it); "
+      "the median of those decides their verdict.")
     w("")
     w("| tool | case | N | runs (ok) | wall s | CPU s | peak RSS MB | throughput | nginx saw |")
     w("|---|---|---:|---|---:|---:|---:|---|---|")
@@ -197,15 +247,27 @@ def report(path):
         w("|---|---:|---:|---|")
         cold, unch = wall("feedmux", "cold"), wall("feedmux", "unchanged")
         cg, cp, cc, xl = wall("curl", "gzip"), wall("curl", "plain"), wall("curl", "conditional"), wall("xmllint", "stream")
+        # (name, ratio of the medians, its formula, target, numerator, denominator)
+        paired = []
         if cold and cg and xl:
-            w(ratio_line("cold / (curl gzip floor + xmllint --stream) = %.2f / (%.2f + %.2f)" % (cold, cg, xl),
-                         cold / (cg + xl), TARGETS["cold"], "le"))
+            paired.append(("cold / (curl gzip floor + xmllint --stream)", cold / (cg + xl),
+                           " = %.2f / (%.2f + %.2f)" % (cold, cg, xl), TARGETS["cold"],
+                           [("feedmux", "cold")], [("curl", "gzip"), ("xmllint", "stream")]))
         if cold and cp and xl:
-            w(ratio_line("cold / (curl identity floor + xmllint --stream) = %.2f / (%.2f + %.2f)" % (cold, cp, xl),
-                         cold / (cp + xl), TARGETS["cold"], "le"))
+            paired.append(("cold / (curl identity floor + xmllint --stream)", cold / (cp + xl),
+                           " = %.2f / (%.2f + %.2f)" % (cold, cp, xl), TARGETS["cold"],
+                           [("feedmux", "cold")], [("curl", "plain"), ("xmllint", "stream")]))
         if unch and cc:
-            w(ratio_line("unchanged / conditional floor = %.2f / %.2f" % (unch, cc), unch / cc,
-                         TARGETS["unchanged"], "le"))
+            paired.append(("unchanged / conditional floor", unch / cc, " = %.2f / %.2f" % (unch, cc),
+                           TARGETS["unchanged"], [("feedmux", "unchanged")], [("curl", "conditional")]))
+        for name, value, formula, target, numer, denom in paired:
+            ratios, seen, interleaved = per_rep(rows, n, numer, denom)
+            if seen == 1:   # one repetition: its ratio is the one above
+                ratios = []
+            w(ratio_line(name + formula, value, target, "le",
+                         verdict="(per repetition decides)" if ratios else None))
+            if ratios:
+                w(per_rep_line(name, ratios, seen, interleaved, target))
         rss = [G("feedmux", c).rss_kb for c in ("cold", "unchanged", "changed") if G("feedmux", c) and G("feedmux", c).rss_kb]
         if rss:
             w(ratio_line("feedmux peak RSS, MB (target at 10,000 feeds)", max(rss) / 1024.0, TARGETS["rss_mb"], "le", " MB"))

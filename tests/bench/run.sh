@@ -264,8 +264,17 @@ run_n() {
 		awk -F'\t' '{ gsub(/"/, "\\\"", $2)
 			printf "%surl = \"%s\"\noutput = \"/dev/null\"\nheader = \"If-None-Match: %s\"\n", (NR > 1 ? "next\n" : ""), $1, $2 }' \
 			"$work/etags.tsv" >"$root/curl-cond.conf"
-		r=1
-		while [ $r -le "$BENCH_REPEAT" ]; do
+	fi
+
+	# Interleaved: each repetition runs the floors, then feedmux cold on a
+	# fresh state, then feedmux unchanged on the state that cold run left,
+	# so the runs report.py pairs by repetition are seconds apart, not
+	# minutes (the shared machine's speed drifts by 10-25 % over minutes).
+	fm=0
+	if want feedmux || want serve; then fm=1; fi
+	r=1
+	while [ $r -le "$BENCH_REPEAT" ]; do
+		if want floors; then
 			note_next="identity"
 			measure curl plain "$r" "$work/curl.log" \
 				curl --parallel --parallel-max 64 -s -K "$root/curl.conf"
@@ -278,23 +287,16 @@ run_n() {
 			# shellcheck disable=SC2016
 			measure xmllint stream "$r" "$work/xmllint.log" \
 				sh -c 'cd "$1" && exec xmllint --stream --noout ./*.xml' sh "$root/feeds"
-			r=$((r + 1))
-		done
-	fi
-
-	if want feedmux || want serve; then
-		r=1
-		while [ $r -le "$BENCH_REPEAT" ]; do
+		fi
+		if [ $fm = 1 ]; then
 			rm -rf "$root/state" "$root/public"
 			mkdir -p "$root/state" "$root/public"
 			measure feedmux cold "$r" "$work/feedmux-cold-$r.log" "$FEEDMUX" --once -c "$root/feedmux.conf"
-			r=$((r + 1))
-		done
-		r=1
-		while [ $r -le "$BENCH_REPEAT" ]; do
 			measure feedmux unchanged "$r" "$work/feedmux-unchanged-$r.log" "$FEEDMUX" --once -c "$root/feedmux.conf"
-			r=$((r + 1))
-		done
+		fi
+		r=$((r + 1))
+	done
+	if [ $fm = 1 ]; then
 		entries=$(grep -c '<entry' "$root/public/feed.atom" 2>/dev/null || echo 0)
 		say "feedmux: $entries entries in public/feed.atom"
 	fi
