@@ -14,6 +14,8 @@
 #include "xalloc.h"
 
 static int url_is_tracking_param(const char *param, size_t len);
+static char *url_canonical_build(const char *host, size_t hlen, const char *port, const char *path, size_t plen,
+                                 const char *query, size_t qlen);
 static int url_has_http_scheme(const char *ref);
 static int url_is_plain_char(unsigned char c);
 static int url_is_settled(const char *ref);
@@ -164,16 +166,67 @@ url_is_tracking_param(const char *param, size_t len)
 	return 0;
 }
 
-/* Canonical form for deduplication. */
+/* The canonical form from a URL's parts, each len bytes: host in lower
+ * case, port (NULL: none), path and query as curl gives them. */
+static char *
+url_canonical_build(const char *host, size_t hlen, const char *port, const char *path, size_t plen,
+                    const char *query, size_t qlen)
+{
+	struct buf b;
+
+	buf_init(&b);
+	/* http and https are one site; the scheme is not part of identity. */
+	buf_puts(&b, "//");
+	buf_append(&b, host, hlen);
+	if (port != NULL && strcmp(port, "80") != 0 && strcmp(port, "443") != 0) {
+		buf_puts(&b, ":");
+		buf_puts(&b, port);
+	}
+	while (plen > 1 && path[plen - 1] == '/')
+		plen--;
+	if (plen > 0 && !(plen == 1 && path[0] == '/'))
+		buf_append(&b, path, plen);
+	for (const char *p = query, *end = query + qlen, *first = "?"; p < end;) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		size_t len = amp != NULL ? (size_t)(amp - p) : (size_t)(end - p);
+
+		if (len > 0 && !url_is_tracking_param(p, len)) {
+			buf_puts(&b, first);
+			buf_append(&b, p, len);
+			first = "&";
+		}
+		p += len + (amp != NULL);
+	}
+	return buf_steal(&b);
+}
+
+/* Canonical form for deduplication. A settled URL (see url_is_settled) is
+ * what curl would give back, so its parts are where they stand: host to
+ * the first '/', path to '?' or '#', query to '#'; others go through
+ * curl's parser (url_canonical_curl). */
 char *
 url_canonical(const char *url)
+{
+	const char *host, *path, *query, *end;
+
+	if (url == NULL || !url_is_settled(url))
+		return url_canonical_curl(url);
+	host = url + (url[4] == 's' ? 8 : 7);
+	path = strchr(host, '/');
+	end = path + strcspn(path, "?#");
+	query = *end == '?' ? end + 1 : end;
+	return url_canonical_build(host, (size_t)(path - host), NULL, path, (size_t)(end - path), query,
+	                           strcspn(query, "#"));
+}
+
+/* url_canonical through curl's parser, for any URL. */
+char *
+url_canonical_curl(const char *url)
 {
 	CURLU *u = NULL;
 	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL;
 	char *out = NULL;
-	struct buf b;
 
-	buf_init(&b);
 	if (url == NULL || (u = curl_url()) == NULL)
 		goto done;
 	if (curl_url_set(u, CURLUPART_URL, url, CURLU_URLENCODE) != CURLUE_OK)
@@ -186,41 +239,11 @@ url_canonical(const char *url)
 	curl_url_get(u, CURLUPART_PORT, &port, 0);
 	curl_url_get(u, CURLUPART_PATH, &path, 0);
 	curl_url_get(u, CURLUPART_QUERY, &query, 0);
-
-	/* http and https are one site; the scheme is not part of identity. */
-	buf_puts(&b, "//");
 	for (char *h = host; *h; h++)
 		*h = (char)tolower((unsigned char)*h);
-	buf_puts(&b, host);
-	if (port != NULL && strcmp(port, "80") != 0 && strcmp(port, "443") != 0) {
-		buf_puts(&b, ":");
-		buf_puts(&b, port);
-	}
-	if (path != NULL && *path != '\0') {
-		size_t plen = strlen(path);
-		while (plen > 1 && path[plen - 1] == '/')
-			plen--;
-		if (!(plen == 1 && path[0] == '/'))
-			buf_append(&b, path, plen);
-	}
-	if (query != NULL && *query != '\0') {
-		const char *p = query;
-		int first = 1;
-		while (*p) {
-			size_t len = strcspn(p, "&");
-			if (len > 0 && !url_is_tracking_param(p, len)) {
-				buf_puts(&b, first ? "?" : "&");
-				buf_append(&b, p, len);
-				first = 0;
-			}
-			p += len;
-			if (*p == '&')
-				p++;
-		}
-	}
-	out = buf_steal(&b);
+	out = url_canonical_build(host, strlen(host), port, path != NULL ? path : "", path != NULL ? strlen(path) : 0,
+	                          query != NULL ? query : "", query != NULL ? strlen(query) : 0);
 done:
-	buf_free(&b);
 	curl_free(scheme);
 	curl_free(host);
 	curl_free(port);

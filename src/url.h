@@ -10,6 +10,9 @@ char *url_resolve(const char *base, const char *ref);
  * (utm_*, fbclid, gclid, ...) and a trailing slash dropped. Returns a new
  * string, or NULL when url is not an absolute http(s) URL. */
 char *url_canonical(const char *url);
+/* For tests: url_canonical through curl's parser alone, without the
+ * shortcut for URLs curl would give back as they are. */
+char *url_canonical_curl(const char *url);
 /* Whether url is absolute with an http or https scheme. */
 int url_is_http(const char *url);
 

@@ -201,6 +201,61 @@ test_settled_like_curl(void **state)
 	assert_true(checked > 10000);
 }
 
+/* url_canonical splits links curl would give back as they are without
+ * curl: for the same links and edits as above, its answer is the one
+ * through curl's parser. */
+static void
+test_canonical_like_curl(void **state)
+{
+	static const char *const links[] = {
+	    "http://example.com/2024/05/story.html",
+	    "https://www.bbc.co.uk/news/world-europe-12345678/",
+	    "https://news.example.org/a/b/c?id=42&utm_source=rss&&fbclid=x&b=#comments",
+	    "http://feeds.example.net/~r/blog/~3/abc-DEF_123/?utm_medium=feed",
+	    "https://example.com/path;params/x.y?q=a:b@c/d?e#frag/x?y",
+	    "http://a.b/",
+	    "https://example.com/%E2%80%99s-quote?gclid=1",
+	};
+	static const char *const edits[] = {
+	    "",  "/",  "//", "/.", "/..", "?", "#", "?a=b", "&", "&&", "&utm_source=x", "#f", "%20", " ", "A",
+	    ":80", ":443", ":8080", "@", "-", ".", "~", "=", "0", "X", "?#", "#?", "\xc3\xa9",
+	};
+	char buf[512];
+	size_t checked = 0, settled = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+		size_t len = strlen(links[i]);
+
+		for (size_t at = 0; at <= len; at++) {
+			for (size_t e = 0; e < sizeof edits / sizeof edits[0]; e++) {
+				for (int replace = 0; replace < 2; replace++) {
+					char *got, *want, *same;
+
+					if (replace && at == len)
+						continue;
+					snprintf(buf, sizeof buf, "%.*s%s%s", (int)at, links[i], edits[e],
+					         links[i] + at + (size_t)replace);
+					got = url_canonical(buf);
+					want = url_canonical_curl(buf);
+					if ((got == NULL) != (want == NULL) || (got != NULL && strcmp(got, want) != 0))
+						fail_msg("canonical(\"%s\") gave %s, through curl %s", buf, got ? got : "nothing",
+						         want ? want : "nothing");
+					/* how many took the shortcut: resolve gives them back as they are */
+					same = url_resolve(NULL, buf);
+					settled += same != NULL && strcmp(same, buf) == 0;
+					free(same);
+					free(got);
+					free(want);
+					checked++;
+				}
+			}
+		}
+	}
+	assert_true(checked > 10000);
+	assert_true(settled > 1000);
+}
+
 int
 main(void)
 {
@@ -210,6 +265,7 @@ main(void)
 	    cmocka_unit_test(test_canonical_differ),
 	    cmocka_unit_test(test_canonical_rejects),
 	    cmocka_unit_test(test_settled_like_curl),
+	    cmocka_unit_test(test_canonical_like_curl),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
