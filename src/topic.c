@@ -306,6 +306,19 @@ topic_words(struct topic_fold *f, const UChar *src, int32_t n, struct topic_cut 
 	}
 }
 
+/* An ASCII byte's place in a folded word: a letter's lower case, a digit,
+ * or 0 for a byte that ends a word. */
+static const unsigned char topic_ascii_word[128] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 0, 0, 0, 0, 0, 0,
+    0, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o',
+    'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', 0, 0, 0, 0, 0,
+    0, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o',
+    'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', 0, 0, 0, 0, 0,
+};
+
 /* Fold len bytes of UTF-8 at s into f->text and find its words (f->spans).
  * When the text was cut short (truncated), a word at its very end may be
  * part of a longer one and is dropped. 0, or -1 if ICU failed. */
@@ -332,20 +345,29 @@ topic_fold(struct topic_fold *f, const char *s, size_t len, int truncated)
 		/* ASCII is its own NFKD, and its full case folding is A-Z to
 		 * a-z: cut into words straight from the bytes, without ICU. */
 		topic_keep16(&f->a, &f->acap, cut.wlen + (int32_t)(len - k) + 16);
-		while (k < len && (unsigned char)s[k] < 0x80) {
-			unsigned char c = (unsigned char)s[k++];
+		if (k < len && (unsigned char)s[k] < 0x80) {
+			UChar *a = f->a; /* topic_add_span does not move it */
+			int32_t w = cut.wlen, start = cut.start;
+			int in_word = cut.in_word;
 
 			cut.prev_cjk = 0;
-			if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')) {
-				if (!cut.in_word) {
-					cut.in_word = 1;
-					cut.start = cut.wlen;
+			for (; k < len && (unsigned char)s[k] < 0x80; k++) {
+				unsigned char v = topic_ascii_word[(unsigned char)s[k]];
+
+				if (v != 0) {
+					if (!in_word) {
+						in_word = 1;
+						start = w;
+					}
+					a[w++] = v;
+				} else if (in_word) {
+					topic_add_span(f, start, w - start);
+					in_word = 0;
 				}
-				f->a[cut.wlen++] = (UChar)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
-			} else if (cut.in_word) {
-				topic_add_span(f, cut.start, cut.wlen - cut.start);
-				cut.in_word = 0;
 			}
+			cut.wlen = w;
+			cut.start = start;
+			cut.in_word = in_word;
 		}
 		if (k == len)
 			break;
@@ -789,14 +811,20 @@ topic_set_match(const struct topic_set *ts, const char *feed_name, const struct 
 static int
 topic_html_inline(const char *name, size_t len)
 {
-	static const char *const names[] = {
-	    "a",    "abbr",   "b",      "bdi", "bdo", "cite", "code", "data", "del",  "dfn",
-	    "em",   "font",   "i",      "ins", "kbd", "mark", "q",    "s",    "samp", "small",
-	    "span", "strike", "strong", "sub", "sup", "time", "tt",   "u",    "var",  "wbr",
+	/* by length: a tag is compared only with the names of its own */
+	static const char *const names[][10] = {
+	    [1] = {"a", "b", "i", "q", "s", "u"},
+	    [2] = {"em", "tt"},
+	    [3] = {"bdi", "bdo", "del", "dfn", "ins", "kbd", "sub", "sup", "var", "wbr"},
+	    [4] = {"abbr", "cite", "code", "data", "font", "mark", "samp", "span", "time"},
+	    [5] = {"small"},
+	    [6] = {"strike", "strong"},
 	};
 
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strlen(names[i]) == len && strncasecmp(name, names[i], len) == 0)
+	if (len >= sizeof names / sizeof names[0])
+		return 0;
+	for (size_t i = 0; i < sizeof names[0] / sizeof names[0][0] && names[len][i] != NULL; i++)
+		if (strncasecmp(name, names[len][i], len) == 0)
 			return 1;
 	return 0;
 }
