@@ -1326,7 +1326,10 @@ store_update(struct store *st, const struct store_row *row, const struct item *i
 		return -1;
 	if (link_hash != NULL)
 		store_seen_add(st, store_seen_hash_key(link_hash, STORE_SEEN_LINK));
-	/* The topics' copy of the sort date follows a new published date. */
+	/* The topics' copy of the sort date follows a new published date
+	 * (the sort date is published, or first seen, which stays). */
+	if (published == row->published)
+		return store_enclosures_write(st, row->id, it, 1);
 	stmt = st->stmt[ST_TOPIC_REDATE];
 	sqlite3_bind_int64(stmt, 1, row->id);
 	rc = store_step(st, stmt, "re-date topics");
