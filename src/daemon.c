@@ -196,6 +196,10 @@ daemon_store_lost(void *arg, const char *name)
 
 	size_t i = config_feed_pos(d->cfg, name);
 
+	/* The story index saw the batch's items: it starts again from what
+	 * the store kept (once per batch would do; again is cheap). */
+	if (d->grouper != NULL)
+		grouper_invalidate(d->grouper, d->st);
 	/* d->feeds[i] polls d->cfg->feeds[i]. */
 	if (i < d->nfeeds && strcmp(poll_feed_name(d->feeds[i]), name) == 0)
 		poll_feed_store_lost(d->feeds[i]);

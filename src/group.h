@@ -19,6 +19,9 @@ void grouper_free(struct grouper *g);
  * its render): the stories decided are in the store. Items offered after
  * it get no story. */
 void grouper_forget_stories(struct grouper *g);
+/* The store rolled back work the story index holds (a lost batch): the
+ * index is built again from st before the next item is grouped. */
+void grouper_invalidate(struct grouper *g, struct store *st);
 /* Topics decided ahead (grouper_match): indexes into the config's topics. */
 struct grouper_match {
 	size_t n;

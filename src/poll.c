@@ -637,6 +637,9 @@ poll_store_items(struct poll_feed *pf, const struct fetch_result *res, int parse
 	return 0;
 fail:
 	store_rollback(st);
+	/* The story index saw this unit's items, which are gone (the rest
+	 * of the batch, if lost too, is daemon_store_lost's). */
+	grouper_invalidate(pf->d->grouper, st);
 	return -1;
 }
 

@@ -1931,6 +1931,20 @@ store_item_set_story(struct store *st, int64_t item, int64_t story)
 	return -1;
 }
 
+/* Mark a story's lead; see store.h. */
+int
+store_item_mark_lead(struct store *st, int64_t item)
+{
+	sqlite3_stmt *stmt = st->stmt[ST_ITEM_SET_STORY];
+	int rc;
+
+	sqlite3_bind_int64(stmt, 1, item);
+	sqlite3_bind_int64(stmt, 2, item);
+	rc = store_step(st, stmt, "mark story lead");
+	store_done(stmt);
+	return rc < 0 ? -1 : 0;
+}
+
 /* Replace the active feeds (NULL or none: every feed is active). */
 int
 store_set_active_feeds(struct store *st, const char *const *names, size_t n)

@@ -115,6 +115,10 @@ int store_item_set_topics(struct store *st, int64_t item, const char *const *nam
 /* The story an item belongs to: the key of the item that opened it (0:
  * none). -1 for an unknown item or a database error. */
 int store_item_set_story(struct store *st, int64_t item, int64_t story);
+/* Mark item as the lead of its story (story = its own key): as
+ * store_item_set_story(st, item, item), but an item that is not there is
+ * no error. */
+int store_item_mark_lead(struct store *st, int64_t item);
 
 /* Only items whose first source, or another feed they were seen in, is
  * one of these feeds are walked; items of feeds removed from the config
