@@ -232,6 +232,7 @@ static int store_enclosures_read(struct store *st, sqlite3_int64 id, struct item
 static void store_categories_split(struct item *it, const char *s);
 static int store_pragma_int(sqlite3 *db, const char *sql, int *out);
 static int store_item_sort_date(struct store *st, sqlite3_int64 id, sqlite3_int64 *sort_date);
+static int store_story_write(struct store *st, int64_t item, int64_t story);
 static int store_topics_read(struct store *st, struct store_walk_row *r);
 static int store_walk_row_read(struct store *st, sqlite3_stmt *stmt, int head, struct store_walk_row *r);
 static void store_walk_row_clear(struct store_walk_row *r);
@@ -1904,9 +1905,10 @@ fail:
 	return -1;
 }
 
-/* Record the story an item belongs to. */
-int
-store_item_set_story(struct store *st, int64_t item, int64_t story)
+/* Set an item's story where it differs: 1 when a row changed, 0 when
+ * none did (the same story, or no such item), -1 on an error. */
+static int
+store_story_write(struct store *st, int64_t item, int64_t story)
 {
 	sqlite3_stmt *stmt = st->stmt[ST_ITEM_SET_STORY];
 	int rc;
@@ -1917,8 +1919,18 @@ store_item_set_story(struct store *st, int64_t item, int64_t story)
 	store_done(stmt);
 	if (rc < 0)
 		return -1;
-	if (sqlite3_changes(st->db) > 0)
-		return 0;
+	return sqlite3_changes(st->db) > 0;
+}
+
+/* Record the story an item belongs to. */
+int
+store_item_set_story(struct store *st, int64_t item, int64_t story)
+{
+	sqlite3_stmt *stmt;
+	int rc = store_story_write(st, item, story);
+
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
 	/* Nothing changed: the mark was there already, or there is no item. */
 	stmt = st->stmt[ST_ITEM_EXISTS];
 	sqlite3_bind_int64(stmt, 1, item);
@@ -1935,14 +1947,7 @@ store_item_set_story(struct store *st, int64_t item, int64_t story)
 int
 store_item_mark_lead(struct store *st, int64_t item)
 {
-	sqlite3_stmt *stmt = st->stmt[ST_ITEM_SET_STORY];
-	int rc;
-
-	sqlite3_bind_int64(stmt, 1, item);
-	sqlite3_bind_int64(stmt, 2, item);
-	rc = store_step(st, stmt, "mark story lead");
-	store_done(stmt);
-	return rc < 0 ? -1 : 0;
+	return store_story_write(st, item, item) < 0 ? -1 : 0;
 }
 
 /* Replace the active feeds (NULL or none: every feed is active). */

@@ -136,6 +136,55 @@ curl_answer(const char *ref)
 	return out;
 }
 
+/* Call fn(arg, variant) for every variant of each link one edit away:
+ * each edit inserted at every place, or put in place of the character
+ * there. */
+static void
+each_variant(const char *const *links, size_t nlinks, const char *const *edits, size_t nedits,
+             void (*fn)(void *arg, const char *url), void *arg)
+{
+	char buf[512];
+
+	for (size_t i = 0; i < nlinks; i++) {
+		size_t len = strlen(links[i]);
+
+		for (size_t at = 0; at <= len; at++)
+			for (size_t e = 0; e < nedits; e++)
+				for (int replace = 0; replace < 2; replace++) {
+					if (replace && at == len)
+						continue;
+					snprintf(buf, sizeof buf, "%.*s%s%s", (int)at, links[i], edits[e],
+					         links[i] + at + (size_t)replace);
+					fn(arg, buf);
+				}
+	}
+}
+
+/* test_settled_like_curl's check of one variant; arg counts them. */
+static void
+settled_check(void *arg, const char *url)
+{
+	const char *bases[] = {"http://example.com/a/b", NULL};
+	size_t *checked = arg;
+	char *want;
+
+	/* Only absolute http(s) links: against a base, anything else is
+	 * resolved, not parsed alone. */
+	if (!url_is_http(url))
+		return;
+	want = curl_answer(url);
+	for (int b = 0; b < 2; b++) {
+		char *got = url_resolve(bases[b], url);
+
+		if ((got == NULL) != (want == NULL) || (got != NULL && strcmp(got, want) != 0))
+			fail_msg("resolve(%s, \"%s\") gave %s, curl gives %s", bases[b] ? bases[b] : "NULL", url,
+			         got ? got : "nothing", want ? want : "nothing");
+		free(got);
+		(*checked)++;
+	}
+	free(want);
+}
+
 /* url_resolve answers links that need no work without curl: for links
  * like the corpus's, and every variant one edit away from them (a dot
  * segment, an upper-case letter, a port, an IPv4 number, an empty query,
@@ -161,48 +210,40 @@ test_settled_like_curl(void **state)
 	    "@",  "//", "?a?b", "#a#b", "-", ".",  "~",  "[",  "]",    "\xc3\xa9", "\\", "|",  "{",  ";",  "=",  "0",
 	    "X",  "0x7f.1", "1", "\t", "'", "\"", "^", "`",
 	};
-	const char *bases[] = {"http://example.com/a/b", NULL};
-	char buf[512];
 	size_t checked = 0;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
-		size_t len = strlen(links[i]);
-
-		for (size_t at = 0; at <= len; at++) {
-			for (size_t e = 0; e < sizeof edits / sizeof edits[0]; e++) {
-				for (int replace = 0; replace < 2; replace++) {
-					char *want;
-
-					if (replace && at == len)
-						continue;
-					snprintf(buf, sizeof buf, "%.*s%s%s", (int)at, links[i], edits[e],
-					         links[i] + at + (size_t)replace);
-					/* Only absolute http(s) links: against a base,
-					 * anything else is resolved, not parsed alone. */
-					if (!url_is_http(buf))
-						continue;
-					want = curl_answer(buf);
-					for (int b = 0; b < 2; b++) {
-						char *got = url_resolve(bases[b], buf);
-
-						if ((got == NULL) != (want == NULL) || (got != NULL && strcmp(got, want) != 0))
-							fail_msg("resolve(%s, \"%s\") gave %s, curl gives %s",
-							         bases[b] ? bases[b] : "NULL", buf, got ? got : "nothing",
-							         want ? want : "nothing");
-						free(got);
-						checked++;
-					}
-					free(want);
-				}
-			}
-		}
-	}
+	each_variant(links, sizeof links / sizeof links[0], edits, sizeof edits / sizeof edits[0], settled_check,
+	             &checked);
 	assert_true(checked > 10000);
 }
 
+/* What test_canonical_like_curl counts. */
+struct canonical_count {
+	size_t checked, settled;
+};
+
+/* test_canonical_like_curl's check of one variant. */
+static void
+canonical_check(void *arg, const char *url)
+{
+	struct canonical_count *c = arg;
+	char *got = url_canonical(url), *want = url_canonical_curl(url), *same;
+
+	if ((got == NULL) != (want == NULL) || (got != NULL && strcmp(got, want) != 0))
+		fail_msg("canonical(\"%s\") gave %s, through curl %s", url, got ? got : "nothing",
+		         want ? want : "nothing");
+	/* how many took the shortcut: resolve gives them back as they are */
+	same = url_resolve(NULL, url);
+	c->settled += same != NULL && strcmp(same, url) == 0;
+	c->checked++;
+	free(same);
+	free(got);
+	free(want);
+}
+
 /* url_canonical splits links curl would give back as they are without
- * curl: for the same links and edits as above, its answer is the one
+ * curl: for links and edits like the ones above, its answer is the one
  * through curl's parser. */
 static void
 test_canonical_like_curl(void **state)
@@ -220,40 +261,13 @@ test_canonical_like_curl(void **state)
 	    "",  "/",  "//", "/.", "/..", "?", "#", "?a=b", "&", "&&", "&utm_source=x", "#f", "%20", " ", "A",
 	    ":80", ":443", ":8080", "@", "-", ".", "~", "=", "0", "X", "?#", "#?", "\xc3\xa9",
 	};
-	char buf[512];
-	size_t checked = 0, settled = 0;
+	struct canonical_count c = {0, 0};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
-		size_t len = strlen(links[i]);
-
-		for (size_t at = 0; at <= len; at++) {
-			for (size_t e = 0; e < sizeof edits / sizeof edits[0]; e++) {
-				for (int replace = 0; replace < 2; replace++) {
-					char *got, *want, *same;
-
-					if (replace && at == len)
-						continue;
-					snprintf(buf, sizeof buf, "%.*s%s%s", (int)at, links[i], edits[e],
-					         links[i] + at + (size_t)replace);
-					got = url_canonical(buf);
-					want = url_canonical_curl(buf);
-					if ((got == NULL) != (want == NULL) || (got != NULL && strcmp(got, want) != 0))
-						fail_msg("canonical(\"%s\") gave %s, through curl %s", buf, got ? got : "nothing",
-						         want ? want : "nothing");
-					/* how many took the shortcut: resolve gives them back as they are */
-					same = url_resolve(NULL, buf);
-					settled += same != NULL && strcmp(same, buf) == 0;
-					free(same);
-					free(got);
-					free(want);
-					checked++;
-				}
-			}
-		}
-	}
-	assert_true(checked > 10000);
-	assert_true(settled > 1000);
+	each_variant(links, sizeof links / sizeof links[0], edits, sizeof edits / sizeof edits[0], canonical_check,
+	             &c);
+	assert_true(c.checked > 10000);
+	assert_true(c.settled > 1000);
 }
 
 int
