@@ -152,8 +152,9 @@ struct store {
 	uint64_t counts[STORE_OUTCOMES];
 	sqlite3_int64 last_item; /* of the last store_offer */
 	/* The item the last store_offer inserted, until its first topics are
-	 * set or the unit ends: it has none to replace, and its sort date is
-	 * known (0: none). */
+	 * set or a unit or batch begins, ends or is lost: it has none to
+	 * replace, and its sort date is known (0: none). A rolled-back key is
+	 * given to the next insert, so no rollback may leave it set. */
 	sqlite3_int64 fresh_item, fresh_sort_date;
 	int walking;             /* inside a walk */
 	int active;              /* temp.active_feeds filters the walks */
@@ -1569,6 +1570,7 @@ store_batch_lost(struct store *st)
 	if (st->units > 0)
 		log_err("store: %s: the polls of %zu feed(s) were rolled back; they are fetched again in full",
 		        st->path, st->units);
+	st->fresh_item = 0;
 	for (size_t i = 0; i < st->unit_names.n; i++)
 		if (st->lost_fn != NULL)
 			st->lost_fn(st->lost_arg, st->unit_names.v[i]);
@@ -1631,6 +1633,7 @@ store_begin(struct store *st)
 int
 store_begin_alone(struct store *st)
 {
+	st->fresh_item = 0;
 	if (st->batching && store_flush(st) < 0)
 		return -1;
 	if (store_run(st, ST_BEGIN, "begin") < 0)
