@@ -1,8 +1,9 @@
 /* decode.h: HTTP content codings (Content-Encoding), undone by whoever
  * reads the body rather than by curl on the event loop: gzip and deflate
- * with zlib, br with libbrotlidec; identity passes through. The decoded
- * size is capped, so a small body that inflates to gigabytes stops at the
- * cap. A decoder is used by one thread at a time. */
+ * with zlib (a small gzip body whole, with libdeflate), br with
+ * libbrotlidec; identity passes through. The decoded size is capped, so
+ * a small body that inflates to gigabytes stops at the cap. A decoder is
+ * used by one thread at a time. */
 #ifndef FEEDMUX_DECODE_H
 #define FEEDMUX_DECODE_H
 
@@ -25,9 +26,11 @@ struct decoder *decoder_new(const char *content_encoding, size_t max_out);
  * body is found corrupt or past max_out (see decoder_error); after a
  * failure every push returns -1 at once. */
 int decoder_push(struct decoder *d, const char *in, size_t len, decoder_sink sink, void *arg);
-/* The body is complete: -1 (see decoder_error) when a compressed stream
- * has not ended, or an earlier push failed. */
-int decoder_finish(struct decoder *d);
+/* The body is complete: what the decoder still holds goes to sink (a
+ * small gzip body is decoded whole here, not piece by piece in
+ * decoder_push). -1 (see decoder_error) when a compressed stream has not
+ * ended, or an earlier push failed. */
+int decoder_finish(struct decoder *d, decoder_sink sink, void *arg);
 /* Why the decoder failed, or NULL; owned by the decoder. */
 const char *decoder_error(const struct decoder *d);
 /* Decoded bytes passed to the sink so far. */

@@ -511,7 +511,7 @@ poll_finish_parse(struct poll_feed *pf)
 {
 	if (pf->parse_done)
 		return;
-	if (decoder_finish(pf->decoder) < 0)
+	if (decoder_finish(pf->decoder, poll_sink, pf->parser) < 0)
 		atomic_store(&pf->decode_failed, 1);
 	pf->parse_rc = parser_finish(pf->parser, &pf->parse_err);
 	pf->parse_done = 1;

@@ -4,7 +4,7 @@
 set -eu
 pkgs="build-essential autoconf automake pkg-config
   libevent-dev libcurl4-openssl-dev libxml2-dev libsqlite3-dev libinih-dev
-  libxxhash-dev zlib1g-dev libbrotli-dev libjson-c-dev libicu-dev libsystemd-dev
+  libxxhash-dev zlib1g-dev libdeflate-dev libbrotli-dev libjson-c-dev libicu-dev libsystemd-dev
   libcmocka-dev clang valgrind python3 python3-feedparser python3-brotli libxml2-utils curl mandoc systemd
   newsboat prometheus faketime openssl"
 missing=

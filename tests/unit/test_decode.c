@@ -1,5 +1,6 @@
 /* test_decode.c: content codings undone in pieces of any size, exactly;
- * gzip members in a row, deflate zlib-wrapped or raw, br; the decoded
+ * a small gzip body held and undone whole, a large one streamed; gzip
+ * members in a row, deflate zlib-wrapped or raw, br; the decoded
  * size capped; corrupt, truncated and unknown codings named. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -79,7 +80,7 @@ run(const char *coding, const unsigned char *body, size_t len, size_t step, size
 		i += n;
 	}
 	if (rc == 0)
-		rc = decoder_finish(d);
+		rc = decoder_finish(d, sink, out);
 	*dp = d;
 	return rc;
 }
@@ -152,6 +153,89 @@ test_gzip_members(void **state)
 	free(zb);
 	free(a);
 	free(b);
+}
+
+/* A small gzip body is held and undone whole at its end; a large one,
+ * or one whose trailer says it decodes past 8 MiB, streams through zlib
+ * as it comes; a trailer that lies about the size is refused either way. */
+static void
+test_gzip_whole(void **state)
+{
+	char *t = text(200000, 5);
+	size_t zlen, rlen, blen;
+	unsigned char *z = compress_with(t, 200000, 31, &zlen);
+	/* Bytes that do not compress: 1.5 MiB stay about as large. */
+	const size_t rn = 1536 * 1024;
+	unsigned char *r = malloc(rn), *rz;
+	char *big = calloc(1, 9 << 20);
+	unsigned char *bz = compress_with(big, 9 << 20, 31, &blen);
+	struct decoder *d;
+	struct buf out;
+	uint32_t x = 7;
+
+	(void)state;
+	for (size_t i = 0; i < rn; i++) {
+		x = x * 1103515245u + 12345u;
+		r[i] = (unsigned char)(x >> 23);
+	}
+	rz = compress_with((const char *)r, rn, 31, &rlen);
+	assert_true(rlen > 1024 * 1024);
+	assert_true(blen < 1024 * 1024);
+
+	/* Small: nothing comes out until the end, then all of it. */
+	buf_init(&out);
+	d = decoder_new("gzip", 1 << 20);
+	for (size_t i = 0; i < zlen; i += 4096)
+		assert_int_equal(decoder_push(d, (const char *)z + i, zlen - i < 4096 ? zlen - i : 4096, sink, &out), 0);
+	if (out.len != 0)
+		fail_msg("a %zu-byte gzip body passed %zu bytes on before its end", zlen, out.len);
+	assert_int_equal(decoder_finish(d, sink, &out), 0);
+	assert_int_equal(out.len, 200000);
+	assert_memory_equal(out.data, t, 200000);
+	decoder_free(d);
+	buf_free(&out);
+
+	/* Large: bytes come out while the body is still coming. */
+	buf_init(&out);
+	d = decoder_new("gzip", 4 << 20);
+	for (size_t i = 0; i < rlen; i += 65536)
+		assert_int_equal(decoder_push(d, (const char *)rz + i, rlen - i < 65536 ? rlen - i : 65536, sink, &out),
+		                 0);
+	if (out.len == 0)
+		fail_msg("a %zu-byte gzip body was held whole", rlen);
+	assert_int_equal(decoder_finish(d, sink, &out), 0);
+	assert_int_equal(out.len, rn);
+	assert_memory_equal(out.data, r, rn);
+	decoder_free(d);
+	buf_free(&out);
+
+	/* Past 8 MiB decoded from a small body: zlib, within the cap. */
+	assert_int_equal(run("gzip", bz, blen, 4096, 16 << 20, &out, &d), 0);
+	assert_int_equal(out.len, 9 << 20);
+	decoder_free(d);
+	buf_free(&out);
+
+	/* The trailer's size, too small or too large by one: corrupt. */
+	for (int delta = -1; delta <= 1; delta += 2) {
+		unsigned char *lie = malloc(zlen);
+		uint32_t isize = 200000u + (uint32_t)delta;
+
+		memcpy(lie, z, zlen);
+		for (int i = 0; i < 4; i++)
+			lie[zlen - 4 + i] = (unsigned char)(isize >> (8 * i));
+		assert_int_equal(run("gzip", lie, zlen, 1000, 1 << 20, &out, &d), -1);
+		if (strstr(decoder_error(d), "corrupt gzip body") == NULL)
+			fail_msg("a trailer off by %d: '%s'", delta, decoder_error(d));
+		decoder_free(d);
+		buf_free(&out);
+		free(lie);
+	}
+	free(bz);
+	free(big);
+	free(rz);
+	free(r);
+	free(z);
+	free(t);
 }
 
 /* br, including output larger than one buffer from a tiny input. */
@@ -259,13 +343,13 @@ test_errors(void **state)
 	decoder_free(d);
 	d = decoder_new("", 100);
 	assert_int_equal(decoder_push(d, "abc", 3, sink, &out), 0);
-	assert_int_equal(decoder_finish(d), 0);
+	assert_int_equal(decoder_finish(d, sink, &out), 0);
 	assert_int_equal(decoder_out(d), 3);
 	decoder_free(d);
 	buf_free(&out);
 	/* An empty compressed body never started: nothing to finish. */
 	d = decoder_new("gzip", 100);
-	assert_int_equal(decoder_finish(d), 0);
+	assert_int_equal(decoder_finish(d, sink, &out), 0);
 	decoder_free(d);
 	free(z);
 	free(t);
@@ -275,7 +359,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_zlib_codings), cmocka_unit_test(test_gzip_members), cmocka_unit_test(test_brotli),
+	    cmocka_unit_test(test_zlib_codings), cmocka_unit_test(test_gzip_members),
+	    cmocka_unit_test(test_gzip_whole), cmocka_unit_test(test_brotli),
 	    cmocka_unit_test(test_cap),          cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
