@@ -369,6 +369,15 @@ decoder_finish(struct decoder *d, decoder_sink sink, void *arg)
 		static const char *const names[] = {"identity", "gzip", "deflate", "br"};
 		return decoder_fail(d, xasprintf("the %s body ends before its compressed stream does", names[d->coding]));
 	}
+	/* Done: a parsed feed may wait a while for the store, and needs none
+	 * of this (the held body, zlib's 32 KiB window). */
+	free(d->held);
+	d->held = NULL;
+	d->nheld = d->held_cap = 0;
+	if (d->zs_ready) {
+		inflateEnd(&d->zs);
+		d->zs_ready = 0;
+	}
 	return 0;
 }
 

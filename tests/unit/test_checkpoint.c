@@ -1,7 +1,8 @@
 /* test_checkpoint.c: the checkpoint thread copies a writer's commits back
  * into the database without the writer checkpointing; the WAL then starts
  * over; after it stops, the writer checkpoints for itself again; nothing
- * written is lost. */
+ * written is lost. The database lives in a mkdtemp directory under
+ * TMPDIR, removed afterwards. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,7 +19,7 @@
 
 #include "checkpoint.h"
 
-static char dir[] = "/tmp/feedmux-test-checkpoint-XXXXXX";
+static char dir[4096];
 static char path[sizeof dir + 16];
 
 static void
@@ -83,6 +84,11 @@ test_thread_checkpoints(void **state)
 	sqlite3_stmt *st;
 
 	(void)state;
+	{
+		const char *tmp = getenv("TMPDIR");
+
+		snprintf(dir, sizeof dir, "%s/feedmux-test-checkpoint-XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp");
+	}
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/t.db", dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
