@@ -179,6 +179,7 @@ struct config_ctx {
 	size_t nerrs, errs_cap;
 
 	struct config *cfg;
+	uint64_t digest; /* of the directory and every line read, chained */
 };
 
 static void config_error(struct config_ctx *ctx, int line, const char *fmt, ...)
@@ -397,6 +398,7 @@ config_read_line(char *line, int num, void *stream)
 		ctx->read_errno = errno;
 		return NULL;
 	}
+	ctx->digest = XXH3_64bits_withSeed(ctx->raw, (size_t)len, ctx->digest);
 	ctx->lineno++;
 	text = ctx->raw;
 	if ((size_t)len != strlen(text)) {
@@ -1402,8 +1404,11 @@ config_load(const char *path, struct strlist *errors)
 		goto done;
 	}
 	ctx.dir = config_dir_of(path);
+	/* file: URLs are relative to the directory: it is part of the text. */
+	ctx.digest = XXH3_64bits(ctx.dir, strlen(ctx.dir) + 1);
 
 	rc = ini_parse_stream(config_read_line, &ctx, config_handler, &ctx);
+	cfg->digest = ctx.digest;
 	if (ferror(ctx.fp))
 		config_error(&ctx, 0, "read error: %s", strerror(ctx.read_errno ? ctx.read_errno : EIO));
 	else if (rc == -2)

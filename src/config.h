@@ -5,6 +5,7 @@
 #define FEEDMUX_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "strlist.h"
 
@@ -30,6 +31,7 @@ struct config_feed {
 
 struct config {
 	char *path;
+	uint64_t digest; /* XXH3 of the file's directory and bytes */
 
 	/* [feedmux] */
 	char *title;         /* "feedmux" */

@@ -38,6 +38,7 @@
 #include "metrics.h"
 #include "opml.h"
 #include "store.h"
+#include "version.h"
 #include "xalloc.h"
 
 #define PUBLISH_DEBOUNCE_MS 500
@@ -70,6 +71,7 @@ struct publisher {
 	struct document **docs;
 	size_t ndocs;
 	double last_render;  /* seconds the last render took */
+	char *saved;         /* the render record last stored (publisher_save) */
 };
 
 /* Per-feed counts for max_per_feed: open addressing on the name's hash. */
@@ -102,6 +104,7 @@ struct selection {
 	struct atom_writer *atom;
 	struct jsonfeed_writer *json;
 	int failed;
+	time_t oldest;               /* the oldest sort date walked, 0: none */
 };
 
 static void publisher_debounce_cb(evutil_socket_t fd, short what, void *arg);
@@ -117,7 +120,12 @@ static void free_groups(struct selection *sel);
 static int publish_walk(struct publisher *pub, const struct config_topic *topic, time_t now, store_entry_fn fn,
                         void *arg);
 static int render_list(struct publisher *pub, const struct config_topic *topic, time_t now, struct buf *atom,
-                       struct buf *json);
+                       struct buf *json, time_t *oldest);
+static size_t publisher_ndocs(const struct config *cfg);
+static char *publisher_doc_path(const struct config *cfg, size_t i, const char **type);
+static char *publisher_fingerprint(const struct publisher *pub, int64_t gen);
+static int publisher_reuse(struct publisher *pub, int64_t gen, time_t now);
+static void publisher_save(struct publisher *pub, int64_t gen, time_t until);
 static struct document *document_wrap(const char *path, const char *type, struct buf *body, time_t mtime);
 static struct document *document_new(const char *path, const char *type, struct buf *body, time_t now);
 static struct document *document_from_files(const struct publisher *pub, const char *path, const char *type,
@@ -167,6 +175,7 @@ publisher_free(struct publisher *pub)
 	if (pub->retry != NULL)
 		event_free(pub->retry);
 	free(pub->write_error);
+	free(pub->saved);
 	for (size_t i = 0; i < pub->ndocs; i++)
 		document_unref(pub->docs[i]);
 	free(pub->docs);
@@ -321,7 +330,11 @@ pass_newest_cb(void *arg, const struct store_entry *e)
 {
 	struct selection *sel = arg;
 	int take = select_entry(sel, e);
+	/* the sort_date column's rule (store.c) */
+	time_t sort_date = e->item->published > 0 ? e->item->published : e->first_seen;
 
+	if (sel->oldest == 0 || sort_date < sel->oldest)
+		sel->oldest = sort_date;
 	if (take < 0)
 		return 1;
 	if (take && e->updated > sel->newest)
@@ -452,7 +465,8 @@ topic_label(void *arg, const char *name)
 
 /* Render one list (everything, or a topic) as Atom and JSON Feed. */
 static int
-render_list(struct publisher *pub, const struct config_topic *topic, time_t now, struct buf *atom, struct buf *json)
+render_list(struct publisher *pub, const struct config_topic *topic, time_t now, struct buf *atom, struct buf *json,
+            time_t *oldest)
 {
 	const struct config *cfg = pub->cfg;
 	struct selection sel;
@@ -465,6 +479,8 @@ render_list(struct publisher *pub, const struct config_topic *topic, time_t now,
 	sel.cfg = cfg;
 	if (publish_walk(pub, topic, now, pass_newest_cb, &sel) < 0 || gather_stories(pub, &sel) < 0)
 		goto done;
+	if (sel.oldest != 0 && (*oldest == 0 || sel.oldest < *oldest))
+		*oldest = sel.oldest;
 	feed_counts_free(&sel.fc);
 	if (topic != NULL) {
 		title = xasprintf("%s: %s", cfg->title, topic->title ? topic->title : topic->name);
@@ -882,37 +898,209 @@ keep:
 		next[(*nnext)++] = old; /* our reference moves to next */
 }
 
+/* How many documents the configuration publishes. */
+static size_t
+publisher_ndocs(const struct config *cfg)
+{
+	return 3 + 2 * cfg->ntopics;
+}
+
+/* The path of document i (caller frees) and its type, in render order:
+ * per list (everything, then each topic) its Atom and its JSON Feed, then
+ * the subscriptions. */
+static char *
+publisher_doc_path(const struct config *cfg, size_t i, const char **type)
+{
+	size_t list = i / 2;
+
+	if (i == publisher_ndocs(cfg) - 1) {
+		*type = TYPE_OPML;
+		return xstrdup("/feeds.opml");
+	}
+	*type = i % 2 ? TYPE_JSON : TYPE_ATOM;
+	if (list == 0)
+		return xstrdup(i % 2 ? "/feed.json" : "/feed.atom");
+	return xasprintf("/topics/%s.%s", cfg->topics[list - 1].name, i % 2 ? "json" : "atom");
+}
+
+/* Render reuse. A render that wrote every document is recorded in the
+ * store's meta table as "UNTIL FINGERPRINT": the fingerprint names what
+ * the documents were made from (this feedmux, the store's generation,
+ * the configuration's digest) and the files they were written to (size,
+ * modification time and inode of each document and its .gz copy), and
+ * UNTIL is when the first entry shown leaves the max_age window (0:
+ * never). The first render of a process (a start, or --once) whose
+ * fingerprint is the recorded one, before UNTIL, adopts output_dir's files
+ * as they are instead of rendering: an unchanged cycle reads no entries.
+ * Anything else renders as before. A file edited or replaced by hand
+ * fails the check through its size, time or inode. */
+#define PUBLISH_RECORD_KEY "render"
+
+/* The fingerprint for the documents of generation gen, from output_dir's
+ * files as they are now; NULL when one is missing or there is no
+ * output_dir (caller frees). */
+static char *
+publisher_fingerprint(const struct publisher *pub, int64_t gen)
+{
+	const struct config *cfg = pub->cfg;
+	struct buf fp;
+
+	if (cfg->output_dir == NULL || gen < 0)
+		return NULL;
+	buf_init(&fp);
+	buf_printf(&fp, "feedmux %s generation %lld config %016llx", FEEDMUX_VERSION, (long long)gen,
+	           (unsigned long long)cfg->digest);
+	for (size_t i = 0; i < publisher_ndocs(cfg); i++) {
+		const char *type;
+		char *path = publisher_doc_path(cfg, i, &type);
+
+		for (int gz = 0; gz < 2; gz++) {
+			char *name = xasprintf("%s%s%s", cfg->output_dir, path, gz ? ".gz" : "");
+			struct stat sb;
+			int ok = stat(name, &sb) == 0 && S_ISREG(sb.st_mode);
+
+			if (ok)
+				buf_printf(&fp, " %s%s %lld %lld.%09ld %llu", path, gz ? ".gz" : "", (long long)sb.st_size,
+				           (long long)sb.st_mtim.tv_sec, (long)sb.st_mtim.tv_nsec,
+				           (unsigned long long)sb.st_ino);
+			free(name);
+			if (!ok) {
+				free(path);
+				buf_free(&fp);
+				return NULL;
+			}
+		}
+		free(path);
+	}
+	return buf_steal(&fp);
+}
+
+/* The first render of a process: adopt output_dir's documents when the
+ * recorded render is still what rendering now would give. 0 adopted,
+ * -1 render. */
+static int
+publisher_reuse(struct publisher *pub, int64_t gen, time_t now)
+{
+	const struct config *cfg = pub->cfg;
+	size_t n = publisher_ndocs(cfg), nadopted = 0;
+	struct document **docs = NULL;
+	char *record = NULL, *want = NULL, *rest;
+	long long until;
+	int rc = -1;
+
+	if (cfg->output_dir == NULL || (record = store_meta_get(pub->st, PUBLISH_RECORD_KEY)) == NULL)
+		goto done;
+	until = strtoll(record, &rest, 10);
+	if (rest == record || *rest != ' ' || (until != 0 && (long long)now > until))
+		goto done;
+	if ((want = publisher_fingerprint(pub, gen)) == NULL || strcmp(rest + 1, want) != 0)
+		goto done;
+	docs = xcalloc(n, sizeof *docs);
+	for (; nadopted < n; nadopted++) {
+		const char *type;
+		char *path = publisher_doc_path(cfg, nadopted, &type);
+		char *name = xasprintf("%s%s", cfg->output_dir, path), *gzname = xasprintf("%s.gz", name);
+		struct buf body = {NULL, 0, 0};
+		unsigned char *gz = NULL;
+		size_t gzlen = 0;
+		time_t mtime = 0;
+
+		body.data = (char *)read_file(name, 0, SIZE_MAX - 1, &body.len, &mtime);
+		if (body.data != NULL)
+			gz = read_file(gzname, 18, SIZE_MAX - 1, &gzlen, NULL);
+		free(name);
+		free(gzname);
+		if (gz == NULL) {
+			free(body.data);
+			free(path);
+			goto done;
+		}
+		body.data[body.len] = '\0';
+		body.cap = body.len + 1;
+		docs[nadopted] = document_wrap(path, type, &body, mtime);
+		docs[nadopted]->gz = gz;
+		docs[nadopted]->gzlen = gzlen;
+		docs[nadopted]->written = 1;
+		free(path);
+	}
+	pub->docs = docs;
+	pub->ndocs = n;
+	docs = NULL;
+	pub->saved = record;
+	record = NULL;
+	log_debug("publish: output_dir holds the documents of generation %lld; adopted without rendering",
+	          (long long)gen);
+	rc = 0;
+done:
+	for (size_t i = 0; docs != NULL && i < nadopted; i++)
+		document_unref(docs[i]);
+	free(docs);
+	free(record);
+	free(want);
+	return rc;
+}
+
+/* Record a render of generation gen that wrote every document, valid
+ * until the time given (0: no end); see publisher_reuse. */
+static void
+publisher_save(struct publisher *pub, int64_t gen, time_t until)
+{
+	char *want = publisher_fingerprint(pub, gen), *record;
+
+	if (want == NULL)
+		return;
+	record = xasprintf("%lld %s", (long long)until, want);
+	free(want);
+	if (pub->saved != NULL && strcmp(pub->saved, record) == 0) {
+		free(record);
+		return;
+	}
+	if (store_meta_set(pub->st, PUBLISH_RECORD_KEY, record) < 0) {
+		free(record);
+		return;
+	}
+	free(pub->saved);
+	pub->saved = record;
+}
+
 /* Render every output now. */
 int
 publisher_render(struct publisher *pub, time_t now)
 {
 	const struct config *cfg = pub->cfg;
-	size_t max = 3 + 2 * cfg->ntopics, nnext = 0;
-	struct document **next = xcalloc(max, sizeof *next);
+	size_t max = publisher_ndocs(cfg), nnext = 0;
+	struct document **next = NULL;
 	struct buf atom, json, opml;
 	struct timespec t0, t1;
-	int rc = 0;
+	time_t oldest = 0;
+	int64_t gen;
+	int rc = 0, pending = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* What is published must be stored for good first. */
 	store_flush(pub->st);
+	gen = store_generation(pub->st);
+	if (pub->ndocs == 0 && publisher_reuse(pub, gen, now) == 0)
+		return 0;
+	next = xcalloc(max, sizeof *next);
 	buf_init(&atom);
 	buf_init(&json);
 	buf_init(&opml);
 	for (size_t t = 0; t <= cfg->ntopics; t++) {
 		const struct config_topic *topic = t == 0 ? NULL : &cfg->topics[t - 1];
-		char *apath = t == 0 ? xstrdup("/feed.atom") : xasprintf("/topics/%s.atom", topic->name);
-		char *jpath = t == 0 ? xstrdup("/feed.json") : xasprintf("/topics/%s.json", topic->name);
+		const char *atype, *jtype;
+		char *apath = publisher_doc_path(cfg, 2 * t, &atype);
+		char *jpath = publisher_doc_path(cfg, 2 * t + 1, &jtype);
 
 		buf_reset(&atom);
 		buf_reset(&json);
-		if (render_list(pub, topic, now, &atom, &json) < 0) {
+		if (render_list(pub, topic, now, &atom, &json, &oldest) < 0) {
 			buf_free(&atom);
 			buf_free(&json);
 			rc = -1;
 		}
-		publisher_offer(pub, next, &nnext, apath, TYPE_ATOM, &atom, now, check_xml);
-		publisher_offer(pub, next, &nnext, jpath, TYPE_JSON, &json, now, check_json);
+		publisher_offer(pub, next, &nnext, apath, atype, &atom, now, check_xml);
+		publisher_offer(pub, next, &nnext, jpath, jtype, &json, now, check_json);
 		free(apath);
 		free(jpath);
 	}
@@ -928,6 +1116,11 @@ publisher_render(struct publisher *pub, time_t now)
 	pub->docs = next;
 	pub->ndocs = nnext;
 	publisher_write_pending(pub);
+	for (size_t i = 0; i < pub->ndocs; i++)
+		pending |= !pub->docs[i]->written;
+	/* Only a whole render, all of it in output_dir, is recorded. */
+	if (rc == 0 && !pending && pub->ndocs == max)
+		publisher_save(pub, gen, oldest != 0 && cfg->max_age > 0 ? oldest + cfg->max_age : 0);
 	buf_free(&atom);
 	buf_free(&json);
 	buf_free(&opml);

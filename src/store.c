@@ -108,7 +108,17 @@ enum store_stmt {
 	ST_PURGE_FEEDS,
 	ST_FEED_SAVE_HEALTH,
 	ST_FEED_LOAD_HEALTH,
+	ST_GEN_BUMP,
+	ST_GEN_GET,
 	ST_COUNT
+};
+
+/* The statements whose changes a rendered document can show: a commit
+ * after any of them changed a row moves the generation (store_generation).
+ * A walk's filter on active feeds is the configuration's, not the file's. */
+static const enum store_stmt store_rendered[] = {
+    ST_FEED_SET_META, ST_ITEM_INSERT,     ST_ITEM_UPDATE,  ST_ENC_DELETE,   ST_ENC_INSERT,    ST_SOURCE_ADD,
+    ST_ITEM_SET_STORY, ST_TOPIC_DELETE,   ST_TOPIC_INSERT, ST_TOPIC_REDATE, ST_PURGE_ITEMS,
 };
 
 /* Rows a store_foreach_recent batch holds at most. */
@@ -183,6 +193,7 @@ struct store {
 	int seen_off;
 	int64_t seen_version;
 	struct checkpointer *ckpt; /* NULL: SQLite checkpoints on our thread */
+	int touched;               /* the open transaction changed what renders */
 };
 
 static int store_exec(sqlite3 *db, const char *sql, const char *path, const char *what, char **err);
@@ -194,6 +205,8 @@ static int store_migrate(sqlite3 *db, const char *path, char **err);
 static void store_done(sqlite3_stmt *stmt);
 static int store_step(struct store *st, sqlite3_stmt *stmt, const char *what);
 static int store_run(struct store *st, enum store_stmt s, const char *what);
+static int store_renders(const struct store *st, const sqlite3_stmt *stmt);
+static int store_gen_bump(struct store *st);
 static int store_batch_join(struct store *st);
 static void store_batch_lost(struct store *st);
 static void store_batch_reset(struct store *st);
@@ -343,6 +356,11 @@ static const char *const store_migrations[] = {
     "DROP INDEX items_date; CREATE INDEX items_sort_date ON items(sort_date DESC);",
 };
 
+/* Move the generation: one row of meta, in the committing transaction. */
+#define STORE_GEN_BUMP_SQL                                                                                    \
+	"INSERT INTO meta(key, value) VALUES ('generation', '1') "                                            \
+	"ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+
 /* The session's active feeds; see store_set_active_feeds. */
 #define STORE_TEMP_SQL                                                                                        \
 	"CREATE TEMP TABLE IF NOT EXISTS active_feeds (name TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID"
@@ -405,7 +423,10 @@ static const char *const store_sql[ST_COUNT] = {
                                "etag = excluded.etag, last_modified = excluded.last_modified",
     [ST_FEED_SET_META] = "INSERT INTO feeds(name, title, link, feed_id, updated) VALUES (?1, ?2, ?3, ?4, ?5) "
                          "ON CONFLICT(name) DO UPDATE SET title = excluded.title, link = excluded.link, "
-                         "feed_id = excluded.feed_id, updated = excluded.updated",
+                         "feed_id = excluded.feed_id, updated = excluded.updated "
+                         /* unchanged: no row changed, so no generation moved */
+                         "WHERE title IS NOT excluded.title OR link IS NOT excluded.link OR "
+                         "feed_id IS NOT excluded.feed_id OR updated IS NOT excluded.updated",
     [ST_FIND_IDENTITY] = "SELECT " STORE_ROW_COLS " FROM items i WHERE i.identity = ?1",
     [ST_FIND_ALIAS] = "SELECT " STORE_ROW_COLS " FROM item_sources s JOIN items i ON i.id = s.item "
                       "WHERE s.identity = ?1 ORDER BY s.item LIMIT 1",
@@ -474,6 +495,8 @@ static const char *const store_sql[ST_COUNT] = {
         "failures = excluded.failures, bytes = excluded.bytes, items = excluded.items, n304 = excluded.n304",
     [ST_FEED_LOAD_HEALTH] = "SELECT last_attempt, last_success, next_due, last_status, last_error, failures, "
                             "bytes, items, n304 FROM feeds WHERE name = ?1",
+    [ST_GEN_BUMP] = STORE_GEN_BUMP_SQL,
+    [ST_GEN_GET] = "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'), 0)",
 };
 
 /* Run fixed SQL during open; on failure set *err naming the step. */
@@ -661,6 +684,9 @@ store_migrate(sqlite3 *db, const char *path, char **err)
 		else
 			log_info("store: %s: schema migrated from version %d to %d", path, version, version + 1);
 	}
+	/* A new schema may render differently: what was rendered is stale. */
+	if (from != latest && store_exec(db, STORE_GEN_BUMP_SQL, path, "cannot move the generation", err) != 0)
+		goto done;
 	if (store_exec(db, "COMMIT", path, "cannot end the schema check", err) != 0)
 		goto done;
 	in_tx = 0;
@@ -816,19 +842,58 @@ store_step(struct store *st, sqlite3_stmt *stmt, const char *what)
 {
 	int rc = sqlite3_step(stmt);
 
+	if (rc == SQLITE_DONE && !st->touched && store_renders(st, stmt) && sqlite3_changes64(st->db) > 0) {
+		st->touched = 1;
+		/* A statement that was its own transaction has committed. */
+		if (sqlite3_get_autocommit(st->db) && store_gen_bump(st) < 0)
+			return -1;
+	}
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return rc;
 	log_err("store: %s: %s", what, sqlite3_errmsg(st->db));
 	return -1;
 }
 
-/* Run a statement without parameters or rows. */
+/* Whether stmt is one of store_rendered. */
+static int
+store_renders(const struct store *st, const sqlite3_stmt *stmt)
+{
+	for (size_t i = 0; i < sizeof store_rendered / sizeof store_rendered[0]; i++)
+		if (st->stmt[store_rendered[i]] == stmt)
+			return 1;
+	return 0;
+}
+
+/* Move the generation now; the open transaction, if any, carries it. */
+static int
+store_gen_bump(struct store *st)
+{
+	sqlite3_stmt *stmt = st->stmt[ST_GEN_BUMP];
+	int rc = sqlite3_step(stmt);
+
+	store_done(stmt);
+	if (rc != SQLITE_DONE) {
+		log_err("store: move the generation: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	st->touched = 0;
+	return 0;
+}
+
+/* Run a statement without parameters or rows. A commit, or the release
+ * of a savepoint (which commits when it began the transaction), first
+ * moves the generation if the transaction changed what renders. */
 static int
 store_run(struct store *st, enum store_stmt s, const char *what)
 {
 	sqlite3_stmt *stmt = st->stmt[s];
-	int rc = store_step(st, stmt, what);
+	int rc;
 
+	if ((s == ST_COMMIT || s == ST_RELEASE) && st->touched && store_gen_bump(st) < 0)
+		return -1;
+	if (s == ST_ROLLBACK)
+		st->touched = 0;
+	rc = store_step(st, stmt, what);
 	store_done(stmt);
 	return rc < 0 ? -1 : 0;
 }
@@ -2384,6 +2449,20 @@ store_daily_counts(struct store *st, int by_topic, time_t now, int days, store_d
 		ret = 0;
 	sqlite3_finalize(stmt);
 	return ret;
+}
+
+/* The generation: it moves with every commit that changed what a
+ * rendered document can show. -1 on error. */
+int64_t
+store_generation(struct store *st)
+{
+	sqlite3_stmt *stmt = st->stmt[ST_GEN_GET];
+	int64_t gen = -1;
+
+	if (store_step(st, stmt, "read the generation") == SQLITE_ROW)
+		gen = sqlite3_column_int64(stmt, 0);
+	store_done(stmt);
+	return gen;
 }
 
 /* A value from the meta table; NULL when unset (caller frees). */

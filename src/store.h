@@ -177,6 +177,12 @@ int store_foreach_recent(struct store *st, time_t since, store_entry_fn fn, void
 /* The meta table: small facts about the state (not items). get returns a
  * copy the caller frees, or NULL when unset. */
 char *store_meta_get(struct store *st, const char *key);
+/* A number that moves with every commit changing what a rendered document
+ * can show (items, their sources, enclosures, topics and stories, feed
+ * metadata, purges, schema migrations); -1 on error. Equal numbers mean
+ * the documents rendered from the store would be the same, for the same
+ * configuration and time. */
+int64_t store_generation(struct store *st);
 int store_meta_set(struct store *st, const char *key, const char *value);
 
 /* Items per day of the last `days` days before now (day 0: the last 24 h),

@@ -1919,6 +1919,110 @@ test_meta(void **state)
 	tmp_remove(&t);
 }
 
+/* The generation moves with every commit that changed what a rendered
+ * document can show, and only then: a duplicate offer, validators,
+ * health, feed metadata written again unchanged, a story set again and a
+ * rolled-back batch leave it; new items, metadata that changed, topics,
+ * stories, a batch's commit and a purge that removed items move it; and
+ * it is kept in the file. */
+static void
+test_generation(void **state)
+{
+	const time_t now = 1000 * 86400;
+	struct tmp t;
+	char *err = NULL;
+	struct store *st;
+	struct item *a = mkd("urn:g:1", "A", now - 3600), *b = mkd("urn:g:2", "B", now - 60);
+	struct item *c = mkd("urn:g:3", "C", now - 30), *old = mkd("urn:g:0", "Old", now - 400 * 86400);
+	struct feed_meta meta = {"Feed G", "https://g.example/", NULL, 0, 0};
+	struct store_health h;
+	const char *topics[] = {"world"};
+	size_t purged = 0;
+	int64_t g, g2;
+
+	st = open_batching(&t);
+	g = store_generation(st);
+	if (g < 1)
+		fail_msg("a new file's generation is %lld; creating the schema must move it", (long long)g);
+#define MOVED(what)                                                                                               \
+	do {                                                                                                      \
+		g2 = store_generation(st);                                                                        \
+		if (g2 <= g)                                                                                      \
+			fail_msg("%s: the generation stayed at %lld", what, (long long)g);                      \
+		g = g2;                                                                                           \
+	} while (0)
+#define KEPT(what)                                                                                                \
+	do {                                                                                                      \
+		g2 = store_generation(st);                                                                        \
+		if (g2 != g)                                                                                      \
+			fail_msg("%s: the generation moved from %lld to %lld", what, (long long)g, (long long)g2); \
+	} while (0)
+
+	unit_of_one(st, "g", a, now);
+	KEPT("a unit released into the open batch"); /* not committed yet */
+	assert_int_equal(store_flush(st), 0);
+	MOVED("a new item committed");
+	assert_int_equal(store_begin_named(st, "g"), 0);
+	assert_int_equal(offer(st, "g", a, now + 60), STORE_DUPLICATE);
+	assert_int_equal(store_feed_set_validators(st, "g", "https://g.example/rss", "\"v\"", NULL), 0);
+	memset(&h, 0, sizeof h);
+	h.last_attempt = now;
+	h.next_due = now + 1800;
+	assert_int_equal(store_feed_save_health(st, "g", &h), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_flush(st), 0);
+	KEPT("a duplicate, validators and health");
+
+	assert_int_equal(store_feed_set_meta(st, "g", &meta), 0);
+	MOVED("the feed's title and link set");
+	assert_int_equal(store_feed_set_meta(st, "g", &meta), 0);
+	KEPT("the feed's metadata set again, the same");
+	meta.title = "Feed G, renamed";
+	assert_int_equal(store_feed_set_meta(st, "g", &meta), 0);
+	MOVED("the feed's title changed");
+
+	assert_int_equal(store_item_set_topics(st, store_last_item(st), topics, 1), 0);
+	MOVED("an item's topics set");
+	assert_int_equal(store_item_set_story(st, store_last_item(st), store_last_item(st)), 0);
+	MOVED("an item made a story's lead");
+	assert_int_equal(store_item_set_story(st, store_last_item(st), store_last_item(st)), 0);
+	KEPT("an item's story set again, the same");
+
+	unit_of_one(st, "g", b, now);
+	assert_int_equal(store_begin_named(st, "h"), 0);
+	assert_int_equal(offer(st, "h", c, now), STORE_NEW);
+	store_rollback(st); /* takes the batch, b too */
+	KEPT("a batch rolled back");
+	assert_int_equal(store_flush(st), 0);
+	KEPT("a flush after the rollback");
+
+	assert_int_equal(store_purge(st, now - 90 * 86400, &purged), 0);
+	assert_int_equal(purged, 0);
+	assert_int_equal(store_flush(st), 0);
+	KEPT("a purge that removed nothing");
+	unit_of_one(st, "g", old, now - 400 * 86400);
+	assert_int_equal(store_flush(st), 0);
+	MOVED("an old item committed");
+	assert_int_equal(store_purge(st, now - 90 * 86400, &purged), 0);
+	assert_int_equal(purged, 1);
+	assert_int_equal(store_flush(st), 0); /* a unit of the batch */
+	MOVED("a purge that removed an item");
+#undef MOVED
+#undef KEPT
+
+	store_close(st);
+	st = store_open(t.path, &err);
+	assert_non_null(st);
+	if (store_generation(st) != g)
+		fail_msg("the generation reopened is %lld, closed at %lld", (long long)store_generation(st), (long long)g);
+	store_close(st);
+	item_free(a);
+	item_free(b);
+	item_free(c);
+	item_free(old);
+	tmp_remove(&t);
+}
+
 /* New items skip their lookups when the store's filter says no row has
  * their keys; it must never say so wrongly. A second store on the same
  * file (another process, as far as SQLite knows) adds items after the
@@ -2029,6 +2133,7 @@ main(void)
 	    cmocka_unit_test(test_validators_for),
 	    cmocka_unit_test(test_migrate_v1),
 	    cmocka_unit_test(test_meta),
+	    cmocka_unit_test(test_generation),
 	    cmocka_unit_test(test_seen_other_writer),
 	    cmocka_unit_test(test_seen_grows),
 	};
