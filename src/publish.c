@@ -330,11 +330,9 @@ pass_newest_cb(void *arg, const struct store_entry *e)
 {
 	struct selection *sel = arg;
 	int take = select_entry(sel, e);
-	/* the sort_date column's rule (store.c) */
-	time_t sort_date = e->item->published > 0 ? e->item->published : e->first_seen;
 
-	if (sel->oldest == 0 || sort_date < sel->oldest)
-		sel->oldest = sort_date;
+	if (sel->oldest == 0 || e->sort_date < sel->oldest)
+		sel->oldest = e->sort_date;
 	if (take < 0)
 		return 1;
 	if (take && e->updated > sel->newest)

@@ -150,6 +150,7 @@ struct store_walk_row {
 	sqlite3_int64 story;
 	time_t first_seen;
 	time_t updated;
+	time_t sort_date;
 };
 
 /* Keys of the seen filter: 8 bytes of a hash (XXH3-128, so uniform),
@@ -370,17 +371,17 @@ static const char *const store_migrations[] = {
 #define STORE_ENTRY_COLS                                                                                      \
 	"i.id, i.feed, i.entry_id, i.src_id, i.id_is_permalink, i.title, i.link, i.summary, "              \
 	"i.content, i.author, i.categories, i.published, i.updated_src, i.date_flags, "                    \
-	"i.first_seen, i.updated, f.title, f.link, f.feed_id, f.updated, i.story"
+	"i.first_seen, i.updated, f.title, f.link, f.feed_id, f.updated, i.story, i.sort_date"
 /* The same columns, only those a walk that counts and dates entries reads
  * (see store_foreach_lead_head); NULL for the rest, whose text (with its
  * overflow pages) is then never read. */
 #define STORE_HEAD_COLS                                                                                       \
 	"i.id, i.feed, i.entry_id, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, i.published, i.updated_src, "     \
-	"i.date_flags, i.first_seen, i.updated, NULL, NULL, NULL, 0, i.story"
+	"i.date_flags, i.first_seen, i.updated, NULL, NULL, NULL, 0, i.story, i.sort_date"
 /* ...and those a story's report list reads: its title, link and source. */
 #define STORE_BRIEF_COLS                                                                                      \
 	"i.id, i.feed, i.entry_id, NULL, 0, i.title, i.link, NULL, NULL, NULL, NULL, i.published, i.updated_src, "  \
-	"i.date_flags, i.first_seen, i.updated, f.title, NULL, NULL, 0, i.story"
+	"i.date_flags, i.first_seen, i.updated, f.title, NULL, NULL, 0, i.story, i.sort_date"
 #define STORE_ACTIVE                                                                                          \
 	"(?3 = 0 OR i.feed IN (SELECT name FROM temp.active_feeds) OR EXISTS (SELECT 1 FROM item_sources s " \
 	"WHERE s.item = i.id AND s.feed IN (SELECT name FROM temp.active_feeds)))"
@@ -2164,6 +2165,7 @@ store_walk_row_read(struct store *st, sqlite3_stmt *stmt, int head, struct store
 	r->meta.id = store_col_strdup(stmt, 18);
 	r->meta.updated = (time_t)sqlite3_column_int64(stmt, 19);
 	r->story = sqlite3_column_int64(stmt, 20);
+	r->sort_date = (time_t)sqlite3_column_int64(stmt, 21);
 	if (!head && (store_enclosures_read(st, r->id, it) != 0 || store_topics_read(st, r) != 0))
 		return -1;
 	return 0;
@@ -2196,6 +2198,7 @@ store_walk_row_entry(const struct store_walk_row *r, struct store_entry *e)
 	e->source = &r->meta;
 	e->item_id = r->id;
 	e->story = r->story;
+	e->sort_date = r->sort_date;
 	e->topics = (const char *const *)r->topics;
 	e->ntopics = r->ntopics;
 }

@@ -30,6 +30,7 @@ struct store_entry {
 	const char *entry_id;     /* stable id to publish */
 	time_t first_seen;
 	time_t updated;           /* moves only when content changes */
+	time_t sort_date;         /* what lists are ordered and windowed by */
 	const struct feed_meta *source; /* the first source's metadata */
 	int64_t item_id;          /* the item's key (store_last_item) */
 	int64_t story;            /* store_item_set_story's, 0: none */

@@ -120,6 +120,17 @@ def _cleanup():
 
 # ---- files and ports ------------------------------------------------------
 
+def outputs(public):
+    """Every file under public: path -> (bytes, mtime in ns)."""
+    found = {}
+    for root, _, files in os.walk(public):
+        for f in files:
+            p = os.path.join(root, f)
+            with open(p, "rb") as fp:
+                found[os.path.relpath(p, public)] = (fp.read(), os.stat(p).st_mtime_ns)
+    return found
+
+
 def make_tempdir(tag):
     """A fresh directory for one test (or one run within a test)."""
     os.makedirs(BUILDDIR, exist_ok=True)

@@ -37,29 +37,18 @@ def once(server, tag, feeds, **settings):
     return r, os.path.join(d, "public", "feed.atom")
 
 
-def outputs(public):
-    """Every file under public: path -> (bytes, mtime in ns)."""
-    found = {}
-    for root, _, files in os.walk(public):
-        for f in files:
-            p = os.path.join(root, f)
-            with open(p, "rb") as fp:
-                found[os.path.relpath(p, public)] = (fp.read(), os.stat(p).st_mtime_ns)
-    return found
-
-
 def rerun_unchanged(out):
     """Step 4: --once again on the same config, state and output_dir."""
     public = os.path.dirname(out)
     conf = os.path.join(os.path.dirname(public), "feedmux.conf")
     lib.check(os.path.isfile(conf), "rerun: no %s" % conf)
-    before = outputs(public)
+    before = lib.outputs(public)
     lib.check("feed.atom.gz" in before and "feed.json" in before,
               "rerun: the first run left %s" % sorted(before))
     time.sleep(1.1)  # a rewrite would show in any file system's times
     r = lib.run_feedmux(["--once", "-c", conf], timeout=90)
     lib.check(r.returncode == 0, "rerun: feedmux --once exited %d\nstderr:\n%s" % (r.returncode, r.stderr))
-    after = outputs(public)
+    after = lib.outputs(public)
     lib.check(sorted(after) == sorted(before), "rerun: files %s, before %s" % (sorted(after), sorted(before)))
     for name in sorted(before):
         lib.check(after[name][0] == before[name][0], "rerun: %s changed although no feed did" % name)
@@ -71,7 +60,7 @@ def rerun_unchanged(out):
         f.write(gzip.compress(b"something else"))
     r = lib.run_feedmux(["--once", "-c", conf], timeout=90)
     lib.check(r.returncode == 0, "rerun 2: feedmux --once exited %d\nstderr:\n%s" % (r.returncode, r.stderr))
-    again = outputs(public)
+    again = lib.outputs(public)
     lib.check(gzip.decompress(again["feed.atom.gz"][0]) == again["feed.atom"][0],
               "rerun 2: feed.atom.gz does not inflate to feed.atom (the damaged copy was kept)")
     lib.check(again["feed.json"][1] == before["feed.json"][1],

@@ -49,17 +49,6 @@ NEW_ITEM = """    <item>
 """
 
 
-def outputs(public):
-    """Every file under public: path -> (bytes, mtime in ns)."""
-    found = {}
-    for root, _, files in os.walk(public):
-        for f in files:
-            p = os.path.join(root, f)
-            with open(p, "rb") as fp:
-                found[os.path.relpath(p, public)] = (fp.read(), os.stat(p).st_mtime_ns)
-    return found
-
-
 def once(conf, what):
     r = lib.run_feedmux(["--once", "-c", conf], timeout=90)
     lib.check(r.returncode == 0, "%s: feedmux --once exited %d\nstderr:\n%s" % (what, r.returncode, r.stderr))
@@ -99,7 +88,7 @@ def shows(public, text):
 
 
 def unchanged(before, public, what):
-    after = outputs(public)
+    after = lib.outputs(public)
     lib.check(sorted(after) == sorted(before), "%s: files %s, before %s" % (what, sorted(after), sorted(before)))
     for name in sorted(before):
         lib.check(after[name] == before[name],
@@ -137,7 +126,7 @@ def main():
 
     # 2. Nothing that shows changed: the files are adopted as they are.
     marker = mark(state, "2")
-    before = outputs(public)
+    before = lib.outputs(public)
     time.sleep(1.1)  # a rewrite would show in any file system's times
     once(conf, "unchanged")
     unchanged(before, public, "unchanged")
@@ -197,7 +186,7 @@ def main():
     # The same configuration, as far as the documents go, is not the same
     # file: this daemon renders. Run --once on it first, then start it.
     once(conf7, "daemon config")
-    files = outputs(public)
+    files = lib.outputs(public)
     daemon = lib.Daemon(["-c", conf7], os.path.join(d, "daemon"))
     deadline = time.monotonic() + 15
     resp = None
@@ -221,7 +210,7 @@ def main():
               "to feed.atom")
     status = daemon.stop()
     lib.check(status == 0, "daemon: exit status %r after SIGTERM\n%s" % (status, daemon.output()))
-    lib.check(outputs(public) == files, "daemon: a start and stop with nothing new changed output_dir")
+    lib.check(lib.outputs(public) == files, "daemon: a start and stop with nothing new changed output_dir")
     lib.note("daemon: served output_dir's bytes and times")
 
 

@@ -92,6 +92,9 @@ collect_cb(void *arg, const struct store_entry *e)
 	size_t i = s->n;
 
 	assert_true(i < MAXE);
+	/* what lists are ordered and windowed by: the published date, else
+	 * when the item was first seen */
+	assert_int_equal(e->sort_date, e->item->published > 0 ? e->item->published : e->first_seen);
 	s->entry_id[i] = strdup(e->entry_id);
 	s->title[i] = e->item->title ? strdup(e->item->title) : NULL;
 	s->summary[i] = e->item->summary ? strdup(e->item->summary) : NULL;
