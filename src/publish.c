@@ -1024,6 +1024,7 @@ publisher_reuse(struct publisher *pub, int64_t gen, time_t now)
 	pub->docs = docs;
 	pub->ndocs = n;
 	docs = NULL;
+	free(pub->saved);
 	pub->saved = record;
 	record = NULL;
 	log_debug("publish: output_dir holds the documents of generation %lld; adopted without rendering",
