@@ -23,6 +23,7 @@ struct metrics {
 	uint64_t fetch_bytes;
 	uint64_t http[METRICS_HTTP_N];
 	uint64_t renders;
+	uint64_t render_reuses; /* starts that adopted output_dir's files */
 	uint64_t render_failures;
 	uint64_t write_failures;
 	double render_seconds;

@@ -140,6 +140,9 @@ pages_metrics(struct daemon *d, struct buf *out)
 	           fetcher_running(d->fetcher), fetcher_waiting(d->fetcher));
 	prom_family(out, "feedmux_renders_total", "counter", "Output renderings.");
 	buf_printf(out, "feedmux_renders_total %llu\n", (unsigned long long)m->renders);
+	prom_family(out, "feedmux_render_reuses_total", "counter",
+	            "Starts that adopted output_dir's documents instead of rendering them.");
+	buf_printf(out, "feedmux_render_reuses_total %llu\n", (unsigned long long)m->render_reuses);
 	prom_family(out, "feedmux_render_failures_total", "counter", "Renderings that kept the previous outputs.");
 	buf_printf(out, "feedmux_render_failures_total %llu\n", (unsigned long long)m->render_failures);
 	prom_family(out, "feedmux_output_write_failures_total", "counter",

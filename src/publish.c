@@ -1079,8 +1079,11 @@ publisher_render(struct publisher *pub, time_t now)
 	/* What is published must be stored for good first. */
 	store_flush(pub->st);
 	gen = store_generation(pub->st);
-	if (pub->ndocs == 0 && publisher_reuse(pub, gen, now) == 0)
+	if (pub->ndocs == 0 && publisher_reuse(pub, gen, now) == 0) {
+		if (pub->metrics != NULL)
+			pub->metrics->render_reuses++;
 		return 0;
+	}
 	next = xcalloc(max, sizeof *next);
 	buf_init(&atom);
 	buf_init(&json);

@@ -22,7 +22,7 @@ the new one. That tells the two apart without timing anything.
    --once publishes the new entry, valid Atom.
 7. The daemon starting on that state serves the files' bytes: /feed.atom
    is public/feed.atom, its gzip is feed.atom.gz, and Last-Modified is
-   the file's time.
+   the file's time; /metrics counts the reuse.
 """
 
 import calendar
@@ -208,6 +208,10 @@ def main():
     lib.check(gz.body == files["feed.atom.gz"][0], "daemon: the gzip answer is not public/feed.atom.gz")
     lib.check(gzip.decompress(gz.body) == files["feed.atom"][0], "daemon: the gzip answer does not inflate "
               "to feed.atom")
+    m = lib.fetch("http://127.0.0.1:%d/metrics" % port)
+    lib.check(m.status == 200 and b"\nfeedmux_render_reuses_total 1\n" in m.body,
+              "daemon: /metrics does not count the start's reuse:\n%s"
+              % m.body.decode(errors="replace")[:3000])
     status = daemon.stop()
     lib.check(status == 0, "daemon: exit status %r after SIGTERM\n%s" % (status, daemon.output()))
     lib.check(lib.outputs(public) == files, "daemon: a start and stop with nothing new changed output_dir")
