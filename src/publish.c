@@ -1110,7 +1110,13 @@ publisher_render(struct publisher *pub, time_t now)
 		buf_free(&opml);
 		rc = -1;
 	}
-	publisher_offer(pub, next, &nnext, "/feeds.opml", TYPE_OPML, &opml, now, check_xml);
+	{
+		const char *otype;
+		char *opath = publisher_doc_path(cfg, max - 1, &otype);
+
+		publisher_offer(pub, next, &nnext, opath, otype, &opml, now, check_xml);
+		free(opath);
+	}
 	/* Documents no longer configured (a removed topic) go away now. */
 	for (size_t i = 0; i < pub->ndocs; i++)
 		document_unref(pub->docs[i]);
