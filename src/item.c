@@ -12,6 +12,7 @@
  * feeds shares it. */
 #include "item.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,26 +253,61 @@ item_hash_text(XXH3_state_t *xs, const char *s)
 	XXH3_128bits_update(xs, chunk, n);
 }
 
+/* Where an identity comes from, for keys that keep one source's items
+ * together (the store's indexes): a hash of the part after the scheme and
+ * its "//" (or after a leading "//"), up to the next '/', '?', '#', ','
+ * or ':' (a URL's host, a tag: URI's authority), or of all of s when it
+ * has neither. Not a parse:
+ * only a function of the bytes, so that equal strings have equal
+ * localities. */
+uint32_t
+item_locality(const char *s, size_t len)
+{
+	size_t i = 0, end;
+
+	/* a scheme: a letter, then letters, digits, '+', '-' and '.' */
+	while (i < len && (isalpha((unsigned char)s[i]) ||
+	                   (i > 0 && (isdigit((unsigned char)s[i]) || strchr("+-.", s[i]) != NULL))))
+		i++;
+	if (i > 0 && i < len && s[i] == ':')
+		i++;
+	else
+		i = 0;
+	if (i + 1 < len && s[i] == '/' && s[i + 1] == '/')
+		i += 2; /* also the scheme-less "//host/path" of url_canonical */
+	else if (i == 0)
+		return (uint32_t)XXH3_64bits(s, len);
+	for (end = i; end < len && strchr("/?#,:", s[end]) == NULL; end++)
+		;
+	return (uint32_t)XXH3_64bits(s + i, end - i);
+}
+
 /* The identity hash: id, else canonical link, else feed + title + date.
  * Without a title the summary stands in, so title-less items of one feed
  * do not all collapse. A date the parser made up (missing: first-seen
  * time; clamped: now) changes on every fetch, so it is left out. */
 void
-item_identity_hash(const struct item *it, const char *feed_name, struct item_hash *out)
+item_identity_hash(const struct item *it, const char *feed_name, struct item_hash *out, uint32_t *locality)
 {
 	XXH3_state_t *xs = NULL;
 	const char *id, *title;
 	char *canon = NULL;
 	size_t idlen, tlen;
 	char date[32];
+	uint32_t loc;
 
+	if (feed_name == NULL)
+		feed_name = "";
 	id = item_trim(it->id, &idlen);
 	if (idlen > 0) {
 		if (item_id_is_uri(id, idlen)) {
 			xs = item_hash_begin("id:");
+			loc = item_locality(id, idlen);
 		} else {
+			/* ids that are not URIs are the feed's own */
 			xs = item_hash_begin("fid:");
-			item_hash_field(xs, feed_name ? feed_name : "", feed_name ? strlen(feed_name) : 0);
+			item_hash_field(xs, feed_name, strlen(feed_name));
+			loc = item_locality(feed_name, strlen(feed_name));
 		}
 		item_hash_field(xs, id, idlen);
 		goto done;
@@ -279,10 +315,12 @@ item_identity_hash(const struct item *it, const char *feed_name, struct item_has
 	if (it->link != NULL && (canon = url_canonical(it->link)) != NULL) {
 		xs = item_hash_begin("link:");
 		item_hash_field(xs, canon, strlen(canon));
+		loc = item_locality(canon, strlen(canon));
 		goto done;
 	}
 	xs = item_hash_begin("ftd:");
-	item_hash_field(xs, feed_name ? feed_name : "", feed_name ? strlen(feed_name) : 0);
+	item_hash_field(xs, feed_name, strlen(feed_name));
+	loc = item_locality(feed_name, strlen(feed_name));
 	item_trim(it->title, &tlen);
 	title = tlen > 0 ? it->title : it->summary;
 	item_hash_text(xs, title);
@@ -293,6 +331,8 @@ item_identity_hash(const struct item *it, const char *feed_name, struct item_has
 	item_hash_field(xs, date, strlen(date));
 done:
 	item_hash_end(xs, out);
+	if (locality != NULL)
+		*locality = loc;
 	free(canon);
 }
 

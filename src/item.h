@@ -58,8 +58,14 @@ void item_add_enclosure(struct item *it, const char *url, const char *type, long
 void feed_meta_clear(struct feed_meta *m);
 
 /* The item's identity: Atom id / RSS guid, else canonical link, else
- * feed + title + date. feed_name is the configured feed name. */
-void item_identity_hash(const struct item *it, const char *feed_name, struct item_hash *out);
+ * feed + title + date. feed_name is the configured feed name. With
+ * locality, also where the identity comes from (item_locality of the id
+ * URI or the canonical link; of feed_name for ids only the feed scopes). */
+void item_identity_hash(const struct item *it, const char *feed_name, struct item_hash *out,
+                        uint32_t *locality);
+/* A 32-bit hash of the host-like part of s (see item.c): equal for every
+ * id and link of one publisher, so keys can start with it. */
+uint32_t item_locality(const char *s, size_t len);
 /* The item's content: normalized title, summary and content. */
 void item_content_hash(const struct item *it, struct item_hash *out);
 /* White space for normalization (ASCII: UTF-8 sequences never hold it). */

@@ -92,9 +92,12 @@ int store_feed_load_health(struct store *st, const char *feed, struct store_heal
 /* The hashes an item is looked up and stored by: pure functions of the
  * item and the feed's name, so they can be made off the store's thread. */
 struct store_keys {
-	struct item_hash ident;   /* item_identity_hash */
-	struct item_hash content; /* item_content_hash */
-	struct item_hash link;    /* of the canonical link, when has_link */
+	struct item_hash ident;        /* item_identity_hash, localized (store.c) */
+	struct item_hash ident_legacy; /* item_identity_hash as is: before schema 6 */
+	uint32_t locality;             /* the identity's */
+	struct item_hash content;      /* item_content_hash */
+	struct item_hash link;         /* of the canonical link, localized, when has_link */
+	struct item_hash link_legacy;  /* the same, as is */
 	int has_link;
 };
 void store_item_keys(const struct item *it, const char *feed, struct store_keys *k);

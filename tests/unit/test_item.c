@@ -54,8 +54,8 @@ id_eq(const struct item *a, const char *fa, const struct item *b, const char *fb
 {
 	struct item_hash ha, hb;
 
-	item_identity_hash(a, fa, &ha);
-	item_identity_hash(b, fb, &hb);
+	item_identity_hash(a, fa, &ha, NULL);
+	item_identity_hash(b, fb, &hb, NULL);
 	return memcmp(ha.b, hb.b, sizeof ha.b) == 0;
 }
 
@@ -244,8 +244,8 @@ test_identity_stable(void **state)
 	b->summary = strdup("changed");
 	b->updated = 12345;
 	assert_true(id_eq(a, "f", b, "f"));
-	item_identity_hash(a, "f", &h1);
-	item_identity_hash(a, "f", &h2);
+	item_identity_hash(a, "f", &h1, NULL);
+	item_identity_hash(a, "f", &h2, NULL);
 	assert_memory_equal(h1.b, h2.b, sizeof h1.b);
 	item_hash_hex(&h1, hex);
 	assert_int_equal(strlen(hex), 32);
@@ -389,6 +389,39 @@ test_content_hash_collapse(void **state)
 	}
 }
 
+/* Locality: the host of a URL, the authority of a tag: URI, whatever the
+ * path; the whole string without a scheme. */
+static void
+test_locality(void **state)
+{
+#define LOC(s) item_locality(s, strlen(s))
+	struct item *a = item_new(), *b = item_new();
+	struct item_hash h;
+	uint32_t la, lb;
+
+	assert_int_equal(LOC("https://x.example/a/b?c#d"), LOC("http://x.example"));
+	assert_int_equal(LOC("https://x.example:8080/a"), LOC("https://x.example/"));
+	assert_int_equal(LOC("tag:x.example,2026:item-1"), LOC("https://x.example/z"));
+	assert_int_equal(LOC("x.example"), LOC("https://x.example/z")); /* no scheme: all of it */
+	assert_int_equal(LOC("//x.example/p?q"), LOC("https://x.example/z")); /* url_canonical's form */
+	assert_true(LOC("https://x.example/a") != LOC("https://y.example/a"));
+	assert_true(LOC("feed-a") != LOC("feed-b"));
+	/* The identity's: the id URI's, the canonical link's, else the feed's. */
+	a->id = strdup("https://x.example/1");
+	item_identity_hash(a, "f", &h, &la);
+	assert_int_equal(la, LOC("https://x.example/"));
+	b->link = strdup("HTTPS://Y.example/p?utm_source=z");
+	item_identity_hash(b, "f", &h, &lb);
+	assert_int_equal(lb, LOC("https://y.example/"));
+	free(a->id);
+	a->id = strdup("guid-1");
+	item_identity_hash(a, "f", &h, &la);
+	assert_int_equal(la, LOC("f"));
+	item_free(a);
+	item_free(b);
+#undef LOC
+}
+
 /* Hex is lower-case, two digits a byte, in order. */
 static void
 test_hash_hex(void **state)
@@ -418,6 +451,7 @@ main(void)
 	    cmocka_unit_test(test_content_hash_pinned),
 	    cmocka_unit_test(test_content_hash_collapse),
 	    cmocka_unit_test(test_hash_hex),
+	    cmocka_unit_test(test_locality),
 	};
 	/* clang-format on */
 

@@ -578,7 +578,7 @@ test_persistence(void **state)
 	walk(st, 0, 100, &before);
 	store_close(st);
 
-	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 5);
+	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 6);
 	st = store_open(t.path, &err);
 	assert_non_null(st);
 	assert_null(err);
@@ -1794,12 +1794,12 @@ v1_insert(sqlite3 *db, const char *feed, const struct item *it, time_t now)
 	sqlite3_stmt *stmt = NULL;
 	struct item_hash ident, content;
 
-	item_identity_hash(it, feed, &ident);
+	item_identity_hash(it, feed, &ident, NULL);
 	item_content_hash(it, &content);
 	assert_int_equal(sqlite3_prepare_v2(db,
 	                                    "INSERT INTO items(identity, content_hash, feed, entry_id, src_id, "
 	                                    "title, summary, categories, published, first_seen, updated) "
-	                                    "VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, 'a\nb', ?7, ?8, ?7)",
+	                                    "VALUES (?1, ?2, ?3, coalesce(?4, 'urn:feedmux:' || hex(?1)), ?4, ?5, ?6, 'a\nb', ?7, ?8, ?7)",
 	                                    -1, &stmt, NULL),
 	                 SQLITE_OK);
 	sqlite3_bind_blob(stmt, 1, ident.b, sizeof ident.b, SQLITE_TRANSIENT);
@@ -1825,6 +1825,8 @@ test_migrate_v1(void **state)
 	struct store *st;
 	struct item *a = mkd("tag:m,1", "First", 100);
 	struct item *b = mkd("tag:m,2", "Second", 200);
+	struct item *c = mk(NULL, "https://l.example/x", "Third", "Third");
+	struct item *c2 = mk("https://h.example/3", "https://l.example/x", "Third", "Third");
 	const char *topics[] = {"world"};
 	struct seen s = {0};
 
@@ -1840,10 +1842,15 @@ test_migrate_v1(void **state)
 	                 SQLITE_OK);
 	v1_insert(db, "f", a, 1000);
 	v1_insert(db, "f", b, 3000);
+	/* Without an id, the identity is the canonical link's hash, which is
+	 * also the link key (both of schema 1's form). */
+	v1_insert(db, "f", c, 3000);
 	assert_int_equal(sqlite3_exec(db,
 	                              "INSERT INTO enclosures(item, pos, url) VALUES (1, 0, 'https://f.example/1.mp3');"
 	                              "INSERT INTO item_sources(item, feed, identity, first_seen) "
-	                              "SELECT 1, 'g', identity, 1100 FROM items WHERE id = 1",
+	                              "SELECT 1, 'g', identity, 1100 FROM items WHERE id = 1;"
+	                              "UPDATE items SET link = 'https://l.example/x', link_hash = identity, "
+	                              "entry_id = 'urn:feedmux:c' WHERE id = 3",
 	                              NULL, NULL, NULL),
 	                 SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
@@ -1853,20 +1860,30 @@ test_migrate_v1(void **state)
 	st = store_open(t.path, &err);
 	assert_non_null(st);
 	assert_null(err);
-	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 5);
+	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 6);
 	assert_int_equal(sql_int(t.path, "PRAGMA auto_vacuum"), 0); /* fixed at creation */
 	/* Step 5: the walk's date index without the entry id. */
 	assert_int_equal(sql_int(t.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'items_date'"), 0);
 	assert_int_equal(sql_int(t.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'items_sort_date'"), 1);
+	/* Step 6: the items stored before keep their keys, up to id 3. */
+	assert_int_equal(sql_int(t.path, "SELECT value FROM meta WHERE key = 'legacy_keys'"), 3);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(offer(st, "f", c, 5000), STORE_DUPLICATE);
+	/* Another feed's rendition with an id of its own: found by the link,
+	 * in its old form. */
+	assert_int_equal(offer(st, "h", c2, 5000), STORE_DUPLICATE);
+	assert_int_equal(store_last_item(st), 3);
+	assert_int_equal(store_commit(st), 0);
 	walk(st, 0, 10, &s);
-	assert_int_equal(s.n, 2);
-	assert_string_equal(s.entry_id[0], "tag:m,2");
-	assert_string_equal(s.entry_id[1], "tag:m,1");
-	assert_string_equal(s.source_title[1], "Feed F");
-	assert_int_equal(s.nenc[1], 1);
-	assert_int_equal(s.ncat[1], 2);
-	assert_int_equal(s.story[1], 0);
-	assert_string_equal(s.topics[1], "");
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.entry_id[0], "urn:feedmux:c"); /* first seen 3000, undated */
+	assert_string_equal(s.entry_id[1], "tag:m,2");
+	assert_string_equal(s.entry_id[2], "tag:m,1");
+	assert_string_equal(s.source_title[2], "Feed F");
+	assert_int_equal(s.nenc[2], 1);
+	assert_int_equal(s.ncat[2], 2);
+	assert_int_equal(s.story[2], 0);
+	assert_string_equal(s.topics[2], "");
 	seen_free(&s);
 	assert_int_equal(offer(st, "f", a, 5000), STORE_DUPLICATE);
 	assert_int_equal(offer(st, "f", b, 5000), STORE_DUPLICATE);
@@ -1883,16 +1900,66 @@ test_migrate_v1(void **state)
 	seen_free(&s);
 	assert_int_equal(store_purge(st, 2000, NULL), 0); /* without incremental_vacuum */
 	walk(st, 0, 10, &s);
-	assert_int_equal(s.n, 1);
-	assert_string_equal(s.entry_id[0], "tag:m,2");
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.entry_id[1], "tag:m,2");
 	seen_free(&s);
 	store_close(st);
 	st = store_open(t.path, &err); /* already current: nothing to do */
 	assert_non_null(st);
 	store_close(st);
-	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 5);
+	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 6);
 	item_free(a);
 	item_free(b);
+	item_free(c);
+	item_free(c2);
+	tmp_remove(&t);
+}
+
+/* Keys begin with their source's locality: one publisher's ids, the ids
+ * one feed scopes, and links of one host share their first four bytes
+ * (and so the index pages they are stored in); other sources differ. The
+ * second half (the seen filter's key) stays apart. */
+static void
+test_key_locality(void **state)
+{
+	struct tmp t;
+	char *err = NULL;
+	struct store *st;
+	struct item *it[6];
+
+	it[0] = mk("https://x.example/1", "https://l.example/a", "One", "1");
+	it[1] = mk("https://x.example/2", "https://l.example/b", "Two", "2");
+	it[2] = mk("tag:x.example,2026:3", "https://m.example/c", "Three", "3");
+	it[3] = mk("https://y.example/1", "https://l.example/d", "Four", "4");
+	it[4] = mk("a-1", NULL, "Five", "5"); /* no URI: the feed scopes it */
+	it[5] = mk("a-2", NULL, "Six", "6");
+	tmp_make(&t);
+	st = store_open(t.path, &err);
+	assert_non_null(st);
+	assert_int_equal(store_begin(st), 0);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(offer(st, "f", it[i], 1000), STORE_NEW);
+	assert_int_equal(store_commit(st), 0);
+	store_close(st);
+#define SAME_PREFIX(col, a, b)                                                                              \
+	sql_int(t.path, "SELECT (SELECT substr(" col ", 1, 4) FROM items WHERE id = " #a ") = "            \
+	                "(SELECT substr(" col ", 1, 4) FROM items WHERE id = " #b ")")
+	assert_int_equal(SAME_PREFIX("identity", 1, 2), 1);
+	assert_int_equal(SAME_PREFIX("identity", 1, 3), 1); /* tag: URI of the same host */
+	assert_int_equal(SAME_PREFIX("identity", 1, 4), 0);
+	assert_int_equal(SAME_PREFIX("identity", 5, 6), 1);
+	assert_int_equal(SAME_PREFIX("identity", 1, 5), 0);
+	assert_int_equal(SAME_PREFIX("link_hash", 1, 2), 1);
+	assert_int_equal(SAME_PREFIX("link_hash", 1, 4), 1);
+	assert_int_equal(SAME_PREFIX("link_hash", 1, 3), 0);
+	assert_int_equal(SAME_PREFIX("identity", 1, 2) + SAME_PREFIX("substr(identity, 9)", 1, 2), 1);
+	/* Entry ids made from the identity share their start too. */
+	assert_int_equal(sql_int(t.path, "SELECT (SELECT substr(entry_id, 1, 20) FROM items WHERE id = 5) = "
+	                                 "(SELECT substr(entry_id, 1, 20) FROM items WHERE id = 6)"),
+	                 1);
+#undef SAME_PREFIX
+	for (int i = 0; i < 6; i++)
+		item_free(it[i]);
 	tmp_remove(&t);
 }
 
@@ -2117,6 +2184,7 @@ main(void)
 	    cmocka_unit_test(test_cross_feed_link),
 	    cmocka_unit_test(test_shared_link_same_feed),
 	    cmocka_unit_test(test_guid_reuse),
+	    cmocka_unit_test(test_key_locality),
 	    cmocka_unit_test(test_persistence),
 	    cmocka_unit_test(test_foreach_order),
 	    cmocka_unit_test(test_rollback),
