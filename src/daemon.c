@@ -50,6 +50,8 @@ static void daemon_purge_cb(evutil_socket_t fd, short what, void *arg);
 static void daemon_status_cb(evutil_socket_t fd, short what, void *arg);
 static void daemon_commit_cb(evutil_socket_t fd, short what, void *arg);
 static void daemon_store_lost(void *arg, const char *name);
+static void daemon_stories_written(void *arg);
+static void daemon_start_grouper(struct daemon *d);
 static int feed_changed(const struct config_feed *a, const struct config_feed *b);
 static void daemon_reload(struct daemon *d);
 static void daemon_build_feeds(struct daemon *d);
@@ -188,6 +190,30 @@ daemon_commit_cb(evutil_socket_t fd, short what, void *arg)
 	store_flush(d->st);
 }
 
+/* The story thread's results joined the open batch: commit it soon, and
+ * publish them (--once renders once, at the end). */
+static void
+daemon_stories_written(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (store_pending(d->st) && !evtimer_pending(d->commit, NULL)) {
+		struct timeval tv = {0, DAEMON_BATCH_MS * 1000};
+		evtimer_add(d->commit, &tv);
+	}
+	if (!d->once)
+		publisher_mark_dirty(d->pub);
+}
+
+/* Stories on a thread beside the loop, when feeds are parsed on threads
+ * too (a machine with one CPU keeps both on the loop). */
+static void
+daemon_start_grouper(struct daemon *d)
+{
+	if (d->workers != NULL)
+		grouper_start_thread(d->grouper, d->base, daemon_stories_written, d);
+}
+
 /* A batch of polls could not be committed: those feeds failed. */
 static void
 daemon_store_lost(void *arg, const char *name)
@@ -299,6 +325,7 @@ daemon_reload(struct daemon *d)
 	d->cfg = cfg;
 	grouper_free(d->grouper);
 	d->grouper = grouper_new(cfg);
+	daemon_start_grouper(d);
 	daemon_apply_feeds(d);
 	/* New feeds start soon; kept feeds keep their timers. */
 	for (size_t i = 0; i < d->nfeeds; i++)
@@ -431,9 +458,12 @@ daemon_cleanup(struct daemon *d)
 	/* Cancelled transfers report to their pollers, which must still exist. */
 	fetcher_free(d->fetcher);
 	d->fetcher = NULL;
-	/* Parses still on a lane end and report to their pollers first. */
+	/* Parses still on a lane end and report to their pollers first, then
+	 * the stories of what they stored (its callback publishes). */
 	workers_free(d->workers);
 	d->workers = NULL;
+	if (d->grouper != NULL)
+		grouper_drain(d->grouper);
 	for (size_t i = 0; i < d->nfeeds; i++)
 		poll_feed_free(d->feeds[i]);
 	free(d->feeds);
@@ -517,6 +547,7 @@ daemon_main(const char *config_path, enum daemon_mode mode)
 	if (!d.once && publisher_render(d.pub, time(NULL)) < 0)
 		log_warn("could not publish the stored items at start-up");
 	d.commit = evtimer_new(d.base, daemon_commit_cb, &d);
+	daemon_start_grouper(&d);
 	store_set_lost_fn(d.st, daemon_store_lost, &d);
 	store_set_batching(d.st);
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 struct config;
+struct event_base;
 struct store;
 struct item;
 
@@ -15,6 +16,18 @@ struct grouper;
 
 struct grouper *grouper_new(const struct config *cfg);
 void grouper_free(struct grouper *g);
+/* Decide stories on a thread of the grouper's own (base: the loop its
+ * results come back to; written(arg) runs there after they were stored
+ * in a unit of the store's open batch). Items grouper_apply takes are
+ * grouped after grouper_submit, in order; stories = no: nothing. */
+void grouper_start_thread(struct grouper *g, struct event_base *base, void (*written)(void *arg), void *arg);
+/* The unit the items grouper_apply took were stored in committed: group
+ * them (with a story thread; else they were grouped already). After a
+ * rollback, grouper_invalidate instead. */
+void grouper_submit(struct grouper *g);
+/* Wait for the story thread and store its results; on the loop, outside
+ * a unit of work. */
+void grouper_drain(struct grouper *g);
 /* Free the story index when nothing more will be grouped (--once, before
  * its render): the stories decided are in the store. Items offered after
  * it get no story. */

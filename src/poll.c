@@ -626,6 +626,7 @@ poll_store_items(struct poll_feed *pf, const struct fetch_result *res, int parse
 		goto fail;
 	if (store_commit(st) < 0)
 		goto fail;
+	grouper_submit(pf->d->grouper);
 	pf->health.items = pf->nitems;
 	pf->health.new_items = changed;
 	if (changed > 0) {

@@ -1,6 +1,7 @@
 /* test_group.c: the grouper against a real store: a story's lead is
  * marked when the story gets its second report, and a batch the store
- * loses makes the story index start again from what the store kept. */
+ * loses makes the story index start again from what the store kept; each
+ * inline and with the story thread, which must decide the same. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+#include <event2/event.h>
 
 #include "config.h"
 #include "group.h"
@@ -38,6 +40,13 @@ static int64_t poll_one(struct store *st, struct grouper *g, const char *feed, c
 static int seen_cb(void *arg, const struct store_entry *e);
 static void walk_story(struct store *st, int64_t story, struct seen *s);
 static void config_stories(struct config *cfg);
+static int threaded(void **state);
+static struct grouper *grouper_for(struct config *cfg, int thread, struct event_base **base);
+static void grouper_done(struct grouper *g, struct event_base *base);
+static int recent_cb(void *arg, const struct store_entry *e);
+
+/* Each test runs inline and threaded (the daemon's story thread). */
+static int inline_mode = 0, threaded_mode = 1;
 
 /* An item with an id and a title, dated NOW. */
 static struct item *
@@ -76,11 +85,43 @@ poll_one(struct store *st, struct grouper *g, const char *feed, const struct ite
 	assert_int_equal(o, STORE_NEW);
 	id = store_last_item(st);
 	assert_int_equal(grouper_apply(g, st, id, feed, it, it->published, 1, 0, NULL), 0);
-	if (keep)
+	if (keep) {
 		assert_int_equal(store_commit(st), 0);
-	else
+		grouper_submit(g);
+	} else {
 		store_rollback(st);
+	}
 	return id;
+}
+
+/* Whether the test runs with the story thread (state: &threaded_mode). */
+static int
+threaded(void **state)
+{
+	return *state != NULL && *(int *)*state;
+}
+
+/* A grouper, with a story thread (and a base for it) when thread. */
+static struct grouper *
+grouper_for(struct config *cfg, int thread, struct event_base **base)
+{
+	struct grouper *g = grouper_new(cfg);
+
+	*base = NULL;
+	if (thread) {
+		*base = event_base_new();
+		assert_non_null(*base);
+		grouper_start_thread(g, *base, NULL, NULL);
+	}
+	return g;
+}
+
+static void
+grouper_done(struct grouper *g, struct event_base *base)
+{
+	grouper_free(g);
+	if (base != NULL)
+		event_base_free(base);
 }
 
 static int
@@ -134,12 +175,12 @@ test_lost_batch_marks_lead_again(void **state)
 	struct item *x = mk("tag:x,1", "Parliament passes the budget after a long night");
 	struct item *y = mk("tag:y,1", "Storm closes schools across the western isles");
 	struct seen s;
+	struct event_base *base;
 	int64_t lead, third;
 
-	(void)state;
 	assert_non_null(st);
 	config_stories(&cfg);
-	g = grouper_new(&cfg);
+	g = grouper_for(&cfg, threaded(state), &base);
 	l.g = g;
 	l.st = st;
 	store_set_batching(st);
@@ -150,12 +191,16 @@ test_lost_batch_marks_lead_again(void **state)
 	poll_one(st, g, "b", b, 1);
 	poll_one(st, g, "x", x, 0); /* fails: takes b's unit with it */
 	assert_int_equal(l.heard, 1);
+	grouper_drain(g); /* b's story, decided on the thread, is dropped */
+	if (l.heard != 1)
+		fail_msg("the store lost %d batches: a result for a lost item was written", l.heard);
 	walk_story(st, lead, &s);
 	assert_int_equal(s.n, 0); /* the mark went with the batch */
 
 	/* The next item takes the lost report's key: it is not that report. */
 	poll_one(st, g, "y", y, 1);
 	third = poll_one(st, g, "c", c, 1);
+	grouper_drain(g);
 	assert_int_equal(store_flush(st), 0);
 	walk_story(st, lead, &s);
 	if (s.n != 2)
@@ -166,7 +211,7 @@ test_lost_batch_marks_lead_again(void **state)
 	assert_int_equal(s.story[1], lead);
 
 	store_set_lost_fn(st, NULL, NULL);
-	grouper_free(g);
+	grouper_done(g, base);
 	store_close(st);
 	item_free(a);
 	item_free(b);
@@ -186,11 +231,11 @@ test_lead_marked_once(void **state)
 	const char *feeds[] = {"a", "b", "c", "d"};
 	int64_t ids[4];
 	struct seen s;
+	struct event_base *base;
 
-	(void)state;
 	assert_non_null(st);
 	config_stories(&cfg);
-	g = grouper_new(&cfg);
+	g = grouper_for(&cfg, threaded(state), &base);
 	for (size_t i = 0; i < 4; i++) {
 		char id[32];
 		struct item *it;
@@ -200,22 +245,133 @@ test_lead_marked_once(void **state)
 		ids[i] = poll_one(st, g, feeds[i], it, 1);
 		item_free(it);
 	}
+	grouper_drain(g);
 	walk_story(st, ids[0], &s);
 	assert_int_equal(s.n, 4);
 	for (size_t i = 0; i < 4; i++) {
 		assert_int_equal(s.id[i], ids[i]);
 		assert_int_equal(s.story[i], ids[0]);
 	}
-	grouper_free(g);
+	grouper_done(g, base);
 	store_close(st);
+}
+
+/* Every stored item's story, by key. */
+struct stories {
+	int64_t id[64], story[64];
+	size_t n;
+};
+
+static int
+recent_cb(void *arg, const struct store_entry *e)
+{
+	struct stories *r = arg;
+
+	assert_true(r->n < sizeof r->id / sizeof r->id[0]);
+	r->id[r->n] = e->item_id;
+	r->story[r->n++] = e->story;
+	return 0;
+}
+
+/* The story thread decides what the loop would: the same items through
+ * an inline and a threaded grouper, each with a store of its own, end with
+ * the same story for every item (grouped in order, results written after
+ * drain); and before the thread's results come back, nothing is written. */
+static void
+test_thread_same_as_inline(void **state)
+{
+	static const char *const heads[] = {
+	    "Earthquake of magnitude 7 strikes northern Chile coast",
+	    "Central bank raises interest rates by half a point",
+	    "Strong earthquake strikes northern Chile, tsunami warning lifted",
+	    "Parliament passes the budget after a long night",
+	    "Central bank lifts interest rates by half a point to fight inflation",
+	    "Storm closes schools across the western isles",
+	    "Budget passes parliament after a long night of votes",
+	    "Western isles schools closed by storm",
+	    "Magnitude 7 earthquake hits northern Chile coast",
+	    "Interest rates raised by half a point by the central bank",
+	};
+	const char *feeds[] = {"a", "b", "c", "d"};
+	struct config cfg;
+	struct store *st[2];
+	struct grouper *g[2];
+	struct event_base *base[2];
+	struct stories r[2];
+	char *err = NULL;
+
+	(void)state;
+	config_stories(&cfg);
+	for (int m = 0; m < 2; m++) {
+		st[m] = store_open(":memory:", &err);
+		assert_non_null(st[m]);
+		g[m] = grouper_for(&cfg, m == 1, &base[m]);
+		/* Polls of 3 items each: a unit is one task on the thread. */
+		for (size_t i = 0; i < 3 * sizeof heads / sizeof heads[0];) {
+			const char *feed = feeds[(i / 3) % 4];
+
+			assert_int_equal(grouper_prepare(g[m]), 0);
+			assert_int_equal(store_begin_named(st[m], feed), 0);
+			for (size_t k = 0; k < 3; k++, i++) {
+				enum store_outcome o = STORE_OUTCOMES;
+				char id[32];
+				struct item *it;
+
+				snprintf(id, sizeof id, "tag:%s,%zu", feed, i);
+				it = mk(id, heads[i % (sizeof heads / sizeof heads[0])]);
+				it->published = NOW - (time_t)(i * 60);
+				assert_int_equal(store_offer(st[m], feed, it, NULL, NOW, &o), 0);
+				assert_int_equal(o, STORE_NEW);
+				assert_int_equal(grouper_apply(g[m], st[m], store_last_item(st[m]), feed, it, it->published,
+				                               1, 0, NULL),
+				                 0);
+				item_free(it);
+			}
+			assert_int_equal(store_commit(st[m]), 0);
+			grouper_submit(g[m]);
+		}
+		memset(&r[m], 0, sizeof r[m]);
+		if (m == 1) {
+			assert_int_equal(store_foreach_recent(st[m], 0, recent_cb, &r[m]), 0);
+			for (size_t i = 0; i < r[m].n; i++)
+				if (r[m].story[i] != 0)
+					fail_msg("item %lld has story %lld before the thread's results came back",
+					         (long long)r[m].id[i], (long long)r[m].story[i]);
+			memset(&r[m], 0, sizeof r[m]);
+			grouper_drain(g[m]);
+		}
+		assert_int_equal(store_foreach_recent(st[m], 0, recent_cb, &r[m]), 0);
+	}
+	assert_int_equal(r[0].n, r[1].n);
+	assert_true(r[0].n == 3 * sizeof heads / sizeof heads[0]);
+	{
+		size_t grouped = 0;
+
+		for (size_t i = 0; i < r[0].n; i++) {
+			assert_int_equal(r[0].id[i], r[1].id[i]);
+			if (r[0].story[i] != r[1].story[i])
+				fail_msg("item %lld: story %lld inline, %lld on the thread", (long long)r[0].id[i],
+				         (long long)r[0].story[i], (long long)r[1].story[i]);
+			grouped += r[0].story[i] != 0;
+		}
+		if (grouped < r[0].n / 2)
+			fail_msg("only %zu of %zu items were grouped: the test shows nothing", grouped, r[0].n);
+	}
+	for (int m = 0; m < 2; m++) {
+		grouper_done(g[m], base[m]);
+		store_close(st[m]);
+	}
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_lost_batch_marks_lead_again),
-	    cmocka_unit_test(test_lead_marked_once),
+	    cmocka_unit_test_prestate(test_lost_batch_marks_lead_again, &inline_mode),
+	    cmocka_unit_test_prestate(test_lost_batch_marks_lead_again, &threaded_mode),
+	    cmocka_unit_test_prestate(test_lead_marked_once, &inline_mode),
+	    cmocka_unit_test_prestate(test_lead_marked_once, &threaded_mode),
+	    cmocka_unit_test(test_thread_same_as_inline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
