@@ -46,6 +46,7 @@
 #define TOPIC_WORD_NONE (-1)                /* a word that no term uses */
 #define TOPIC_WORD_SEP (-2)                 /* between fields */
 #define TOPIC_ASCII_RUN 16                  /* ASCII bytes that end an ICU stretch */
+#define TOPIC_SHAPE_LEN 64                  /* word lengths the shape filter knows */
 
 enum {
 	TOPIC_F_MATCH = 1 << 0,
@@ -84,6 +85,12 @@ struct topic_set {
 
 	struct topic_word *words;
 	size_t nwords, wcap;
+	/* The shapes of the term words: bit topic_shape_bit(first unit) of
+	 * shape[length] is set when a term word has that length and first
+	 * unit (longer words: long_words). A text word whose shape is not
+	 * there is no term word, without hashing it: most words of a text. */
+	uint32_t shape[TOPIC_SHAPE_LEN];
+	int long_words;
 	uint32_t *slots; /* open addressing: word id + 1, 0 when empty */
 	size_t nslots;   /* a power of two */
 	UChar *pool;
@@ -135,6 +142,8 @@ static UChar32 topic_base_letter(UChar32 c);
 static int topic_is_cjk(UChar32 c);
 static void topic_add_span(struct topic_fold *f, int32_t off, int32_t len);
 static uint32_t topic_hash(const UChar *s, int32_t len);
+static uint32_t topic_shape_bit(UChar first);
+static int topic_shape_maybe(const struct topic_set *ts, const UChar *s, int32_t len);
 static int32_t topic_word_find(const struct topic_set *ts, const UChar *s, int32_t len, uint32_t h);
 static int32_t topic_word_intern(struct topic_set *ts, const UChar *s, int32_t len);
 static void topic_rehash(struct topic_set *ts, size_t nslots);
@@ -489,6 +498,27 @@ topic_add_span(struct topic_fold *f, int32_t off, int32_t len)
 	f->nspans++;
 }
 
+/* A word's first unit as one of 32 bits: the letters a-z their own, the
+ * digits five, everything else (non-ASCII) the last. */
+static uint32_t
+topic_shape_bit(UChar first)
+{
+	if (first >= 'a' && first <= 'z')
+		return UINT32_C(1) << (first - 'a');
+	if (first >= '0' && first <= '9')
+		return UINT32_C(1) << (26 + (first - '0') % 5);
+	return UINT32_C(1) << 31;
+}
+
+/* Whether a folded word may be a term word (see topic_set.shape). */
+static int
+topic_shape_maybe(const struct topic_set *ts, const UChar *s, int32_t len)
+{
+	if (len >= TOPIC_SHAPE_LEN)
+		return ts->long_words;
+	return (ts->shape[len] & topic_shape_bit(s[0])) != 0;
+}
+
 /* FNV-1a over UTF-16 units. */
 static uint32_t
 topic_hash(const UChar *s, int32_t len)
@@ -542,6 +572,10 @@ topic_word_intern(struct topic_set *ts, const UChar *s, int32_t len)
 		ts->pool = xreallocarray(ts->pool, ts->poolcap, sizeof *ts->pool);
 	}
 	memcpy(ts->pool + ts->poollen, s, (size_t)len * sizeof *s);
+	if (len >= TOPIC_SHAPE_LEN)
+		ts->long_words = 1;
+	else
+		ts->shape[len] |= topic_shape_bit(s[0]);
 	wd = &ts->words[ts->nwords];
 	wd->hash = h;
 	wd->off = ts->poollen;
@@ -708,7 +742,8 @@ topic_push_words(const struct topic_set *ts, struct topic_fold *f, const char *s
 		const UChar *w = f->text + f->spans[i].off;
 		int32_t wl = f->spans[i].len;
 
-		f->ids[f->nids++] = topic_word_find(ts, w, wl, topic_hash(w, wl));
+		f->ids[f->nids++] =
+		    topic_shape_maybe(ts, w, wl) ? topic_word_find(ts, w, wl, topic_hash(w, wl)) : TOPIC_WORD_NONE;
 	}
 	f->ids[f->nids++] = TOPIC_WORD_SEP;
 }

@@ -313,6 +313,30 @@ test_phrases(void **state)
 	config_free(cfg);
 }
 
+/* Words of every shape the filter before the term lookup sorts by (first
+ * unit, length): digits, non-ASCII first letters, one-letter words, and
+ * words past its 63 units still match, and only themselves. */
+static void
+test_word_shapes(void **state)
+{
+	char longword[80], longtitle[100];
+
+	(void)state;
+	assert_true(term_matches("2026 budget", "The 2026 budget passed"));
+	assert_false(term_matches("2026 budget", "The 2025 budget passed"));
+	assert_true(term_matches("7", "Group of 7 meets"));
+	assert_false(term_matches("7", "Group of 8 meets"));
+	assert_true(term_matches("Київ", "Атака на Київ"));
+	assert_false(term_matches("Київ", "Атака на Харків"));
+	assert_true(term_matches("x", "Rename to X"));
+	memset(longword, 'q', 70);
+	longword[70] = '\0';
+	snprintf(longtitle, sizeof longtitle, "the %s word", longword);
+	assert_true(term_matches(longword, longtitle));
+	longtitle[10] = 'r';
+	assert_false(term_matches(longword, longtitle));
+}
+
 /* An exclude term vetoes a match, from any field the topic reads. */
 static void
 test_exclude(void **state)
@@ -705,6 +729,7 @@ main(void)
 	    cmocka_unit_test(test_greek),
 	    cmocka_unit_test(test_cjk),
 	    cmocka_unit_test(test_phrases),
+	    cmocka_unit_test(test_word_shapes),
 	    cmocka_unit_test(test_exclude),
 	    cmocka_unit_test(test_multiple_topics),
 	    cmocka_unit_test(test_feed_topics),
