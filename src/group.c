@@ -13,7 +13,10 @@
  * (stories, newest, adds) while tasks are queued: the loop touches it
  * only after workers_drain. Work the store loses moves the epoch, so
  * results of batches queued before are dropped, and the index starts
- * again at the next grouper_prepare. At 10,000 bench feeds the index was
+ * again at the next grouper_prepare. An item and its story are two
+ * commits; a crash between them loses the story, which the replay after
+ * the restart decides again (it rewrites what differs from the store).
+ * At 10,000 bench feeds the index was
  * a fifth of the event loop's time in a cold cycle, and the loop is what
  * bounds that cycle. */
 #include "group.h"
