@@ -256,6 +256,58 @@ test_lead_marked_once(void **state)
 	store_close(st);
 }
 
+/* With the story thread an item and its story are two commits. When the
+ * story's is lost (a crash after the items' batch), the replay a new
+ * grouper runs at its first grouping decides and writes it again. */
+static void
+test_story_lost_after_items(void **state)
+{
+	char *err = NULL;
+	struct store *st = store_open(":memory:", &err);
+	struct config cfg;
+	struct grouper *g;
+	struct event_base *base;
+	struct item *a = mk("tag:a,1", "Earthquake of magnitude 7 strikes northern Chile coast");
+	struct item *b = mk("tag:b,1", "Earthquake of magnitude 7 strikes northern Chile coast");
+	struct item *c = mk("tag:c,1", "Storm closes schools across the western isles");
+	struct seen s;
+	int64_t lead, other;
+
+	(void)state;
+	assert_non_null(st);
+	config_stories(&cfg);
+	store_set_batching(st);
+	g = grouper_for(&cfg, 1, &base);
+	assert_int_equal(grouper_rebuild(g, st, NOW, 0), 0); /* as at a start */
+	lead = poll_one(st, g, "a", a, 1);
+	other = poll_one(st, g, "b", b, 1);
+	assert_int_equal(store_flush(st), 0); /* the items are stored ... */
+	grouper_invalidate(g, st);            /* ... their stories are lost */
+	grouper_drain(g);
+	walk_story(st, lead, &s);
+	assert_int_equal(s.n, 0);
+	grouper_done(g, base);
+
+	/* A restart: a new grouper, its replay deferred to the first item. */
+	g = grouper_for(&cfg, 1, &base);
+	assert_int_equal(grouper_rebuild(g, st, NOW, 0), 0);
+	poll_one(st, g, "c", c, 1);
+	grouper_drain(g);
+	assert_int_equal(store_flush(st), 0);
+	walk_story(st, lead, &s);
+	if (s.n != 2)
+		fail_msg("story %lld has %zu report(s) after the replay, expected 2", (long long)lead, s.n);
+	assert_int_equal(s.id[0], lead);
+	assert_int_equal(s.story[0], lead);
+	assert_int_equal(s.id[1], other);
+	assert_int_equal(s.story[1], lead);
+	grouper_done(g, base);
+	store_close(st);
+	item_free(a);
+	item_free(b);
+	item_free(c);
+}
+
 /* Every stored item's story, by key. */
 struct stories {
 	int64_t id[64], story[64];
@@ -372,6 +424,7 @@ main(void)
 	    cmocka_unit_test_prestate(test_lead_marked_once, &inline_mode),
 	    cmocka_unit_test_prestate(test_lead_marked_once, &threaded_mode),
 	    cmocka_unit_test(test_thread_same_as_inline),
+	    cmocka_unit_test(test_story_lost_after_items),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
