@@ -50,6 +50,7 @@ static void daemon_purge_cb(evutil_socket_t fd, short what, void *arg);
 static void daemon_status_cb(evutil_socket_t fd, short what, void *arg);
 static void daemon_commit_cb(evutil_socket_t fd, short what, void *arg);
 static void daemon_store_lost(void *arg, const char *name);
+static void daemon_arm_commit(struct daemon *d);
 static void daemon_stories_written(void *arg);
 static void daemon_start_grouper(struct daemon *d);
 static int feed_changed(const struct config_feed *a, const struct config_feed *b);
@@ -190,6 +191,16 @@ daemon_commit_cb(evutil_socket_t fd, short what, void *arg)
 	store_flush(d->st);
 }
 
+/* The open batch holds work: commit it within DAEMON_BATCH_MS. */
+static void
+daemon_arm_commit(struct daemon *d)
+{
+	if (store_pending(d->st) && !evtimer_pending(d->commit, NULL)) {
+		struct timeval tv = {0, DAEMON_BATCH_MS * 1000};
+		evtimer_add(d->commit, &tv);
+	}
+}
+
 /* The story thread's results joined the open batch: commit it soon, and
  * publish them (--once renders once, at the end). */
 static void
@@ -197,10 +208,7 @@ daemon_stories_written(void *arg)
 {
 	struct daemon *d = arg;
 
-	if (store_pending(d->st) && !evtimer_pending(d->commit, NULL)) {
-		struct timeval tv = {0, DAEMON_BATCH_MS * 1000};
-		evtimer_add(d->commit, &tv);
-	}
+	daemon_arm_commit(d);
 	if (!d->once)
 		publisher_mark_dirty(d->pub);
 }
@@ -355,10 +363,7 @@ daemon_feed_done(struct daemon *d, const struct poll_feed *pf)
 	const struct feed_health *h = poll_feed_health(pf);
 
 	daemon_trim(d, 0);
-	if (store_pending(d->st) && !evtimer_pending(d->commit, NULL)) {
-		struct timeval tv = {0, DAEMON_BATCH_MS * 1000};
-		evtimer_add(d->commit, &tv);
-	}
+	daemon_arm_commit(d);
 	if (!d->once) {
 		d->status_dirty = 1;
 		return;

@@ -159,9 +159,9 @@ grouper_forget_stories(struct grouper *g)
 }
 
 /* The store rolled back a batch the story index had seen: start the index
- * again, from the store, at the next grouping (grouper_prepare). With a
- * story thread, which may be using the index, that happens there, after
- * the thread's queue ran out; results queued before are dropped. */
+ * again, from the store, at the next grouping (grouper_prepare, which
+ * first lets a story thread's queue run out: the thread may be using the
+ * index); results queued before are dropped. */
 void
 grouper_invalidate(struct grouper *g, struct store *st)
 {
@@ -173,10 +173,7 @@ grouper_invalidate(struct grouper *g, struct store *st)
 	g->multi = 0;
 	g->replay = st;
 	g->replay_since = time(NULL) - g->cfg->story_window;
-	if (g->pool != NULL)
-		g->reset = 1;
-	else
-		grouper_reset(g);
+	g->reset = 1;
 }
 
 /* An empty story index. */

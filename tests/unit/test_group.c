@@ -39,6 +39,7 @@ static void lost_cb(void *arg, const char *name);
 static int64_t poll_one(struct store *st, struct grouper *g, const char *feed, const struct item *it, int keep);
 static int seen_cb(void *arg, const struct store_entry *e);
 static void walk_story(struct store *st, int64_t story, struct seen *s);
+static void expect_pair(struct store *st, int64_t lead, int64_t other, const char *what);
 static void config_stories(struct config *cfg);
 static int threaded(void **state);
 static struct grouper *grouper_for(struct config *cfg, int thread, struct event_base **base);
@@ -144,6 +145,22 @@ walk_story(struct store *st, int64_t story, struct seen *s)
 	assert_int_equal(store_foreach_story(st, story, seen_cb, s), 0);
 }
 
+/* The store holds story lead as the lead and other as its one other
+ * report, both marked with it; what ends the failure message. */
+static void
+expect_pair(struct store *st, int64_t lead, int64_t other, const char *what)
+{
+	struct seen s;
+
+	walk_story(st, lead, &s);
+	if (s.n != 2)
+		fail_msg("story %lld has %zu report(s) %s", (long long)lead, s.n, what);
+	assert_int_equal(s.id[0], lead);
+	assert_int_equal(s.story[0], lead);
+	assert_int_equal(s.id[1], other);
+	assert_int_equal(s.story[1], lead);
+}
+
 /* Stories on, no topics, the default threshold and window. */
 static void
 config_stories(struct config *cfg)
@@ -202,13 +219,7 @@ test_lost_batch_marks_lead_again(void **state)
 	third = poll_one(st, g, "c", c, 1);
 	grouper_drain(g);
 	assert_int_equal(store_flush(st), 0);
-	walk_story(st, lead, &s);
-	if (s.n != 2)
-		fail_msg("story %lld has %zu report(s) stored, expected the lead and the third", (long long)lead, s.n);
-	assert_int_equal(s.id[0], lead);
-	assert_int_equal(s.story[0], lead);
-	assert_int_equal(s.id[1], third);
-	assert_int_equal(s.story[1], lead);
+	expect_pair(st, lead, third, "stored, expected the lead and the third");
 
 	store_set_lost_fn(st, NULL, NULL);
 	grouper_done(g, base);
@@ -294,13 +305,7 @@ test_story_lost_after_items(void **state)
 	poll_one(st, g, "c", c, 1);
 	grouper_drain(g);
 	assert_int_equal(store_flush(st), 0);
-	walk_story(st, lead, &s);
-	if (s.n != 2)
-		fail_msg("story %lld has %zu report(s) after the replay, expected 2", (long long)lead, s.n);
-	assert_int_equal(s.id[0], lead);
-	assert_int_equal(s.story[0], lead);
-	assert_int_equal(s.id[1], other);
-	assert_int_equal(s.story[1], lead);
+	expect_pair(st, lead, other, "after the replay, expected 2");
 	grouper_done(g, base);
 	store_close(st);
 	item_free(a);
