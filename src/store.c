@@ -99,6 +99,7 @@ enum store_stmt {
 	ST_RECENT,
 	ST_ITEM_SORT_DATE,
 	ST_ITEM_SET_STORY,
+	ST_ITEM_CLEAR_STORY,
 	ST_ITEM_EXISTS,
 	ST_TOPIC_DELETE,
 	ST_TOPIC_INSERT,
@@ -119,8 +120,8 @@ enum store_stmt {
  * after any of them changed a row moves the generation (store_generation).
  * A walk's filter on active feeds is the configuration's, not the file's. */
 static const enum store_stmt store_rendered[] = {
-    ST_FEED_SET_META, ST_ITEM_INSERT,     ST_ITEM_UPDATE,  ST_ENC_DELETE,   ST_ENC_INSERT,    ST_SOURCE_ADD,
-    ST_ITEM_SET_STORY, ST_TOPIC_DELETE,   ST_TOPIC_INSERT, ST_TOPIC_REDATE, ST_PURGE_ITEMS,
+    ST_FEED_SET_META,  ST_ITEM_INSERT,      ST_ITEM_UPDATE,  ST_ENC_DELETE,   ST_ENC_INSERT,   ST_SOURCE_ADD,
+    ST_ITEM_SET_STORY, ST_ITEM_CLEAR_STORY, ST_TOPIC_DELETE, ST_TOPIC_INSERT, ST_TOPIC_REDATE, ST_PURGE_ITEMS,
 };
 
 /* Rows a store_foreach_recent batch holds at most. */
@@ -367,6 +368,18 @@ static const char *const store_migrations[] = {
      * highest item id they can have, and lookups try those keys too while
      * such an item is left. */
     "INSERT INTO meta(key, value) SELECT 'legacy_keys', CAST(id AS TEXT) FROM items ORDER BY id DESC LIMIT 1;",
+    /* 7: an item's story in a narrow table of its own. In items, setting
+     * it rewrote the whole row with its overflow pages (read back first):
+     * at 2,000 bench feeds, 14,000 such rewrites were 5 % of a cold
+     * cycle's CPU. items.story is retired, left as it was: dropping a
+     * column rewrites the whole table. */
+    "CREATE TABLE item_stories ("
+    "  item INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,"
+    "  story INTEGER NOT NULL" /* the key of the item that opened it */
+    ");"
+    "INSERT INTO item_stories(item, story) SELECT id, story FROM items WHERE story <> 0;"
+    "DROP INDEX items_story;"
+    "CREATE INDEX item_stories_story ON item_stories(story);",
 };
 
 /* Move the generation: one row of meta, in the committing transaction. */
@@ -383,37 +396,41 @@ static const char *const store_migrations[] = {
 #define STORE_ENTRY_COLS                                                                                      \
 	"i.id, i.feed, i.entry_id, i.src_id, i.id_is_permalink, i.title, i.link, i.summary, "              \
 	"i.content, i.author, i.categories, i.published, i.updated_src, i.date_flags, "                    \
-	"i.first_seen, i.updated, f.title, f.link, f.feed_id, f.updated, i.story, i.sort_date"
+	"i.first_seen, i.updated, f.title, f.link, f.feed_id, f.updated, coalesce(y.story, 0), i.sort_date"
 /* The same columns, only those a walk that counts and dates entries reads
  * (see store_foreach_lead_head); NULL for the rest, whose text (with its
  * overflow pages) is then never read. */
 #define STORE_HEAD_COLS                                                                                       \
 	"i.id, i.feed, i.entry_id, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, i.published, i.updated_src, "     \
-	"i.date_flags, i.first_seen, i.updated, NULL, NULL, NULL, 0, i.story, i.sort_date"
+	"i.date_flags, i.first_seen, i.updated, NULL, NULL, NULL, 0, coalesce(y.story, 0), i.sort_date"
 /* ...and those a story's report list reads: its title, link and source. */
 #define STORE_BRIEF_COLS                                                                                      \
 	"i.id, i.feed, i.entry_id, NULL, 0, i.title, i.link, NULL, NULL, NULL, NULL, i.published, i.updated_src, "  \
-	"i.date_flags, i.first_seen, i.updated, f.title, NULL, NULL, 0, i.story, i.sort_date"
+	"i.date_flags, i.first_seen, i.updated, f.title, NULL, NULL, 0, coalesce(y.story, 0), i.sort_date"
 #define STORE_ACTIVE                                                                                          \
 	"(?3 = 0 OR i.feed IN (SELECT name FROM temp.active_feeds) OR EXISTS (SELECT 1 FROM item_sources s " \
 	"WHERE s.item = i.id AND s.feed IN (SELECT name FROM temp.active_feeds)))"
 
 /* ?5 non-zero: a story's other reports are left out, its lead stands for
  * it (so a walk's limit counts what a list shows). */
-#define STORE_LEADS "(?5 = 0 OR i.story = 0 OR i.story = i.id)"
+#define STORE_LEADS "(?5 = 0 OR y.story IS NULL OR y.story = i.id)"
+
+/* An item with its feed and its story (y.story: NULL when in none). */
+#define STORE_FROM_ITEMS " FROM items i JOIN feeds f ON f.name = i.feed LEFT JOIN item_stories y ON y.item = i.id"
 
 /* The walks of a list (all items, or a topic's) and of a story, after
  * their columns. */
 #define STORE_LIST_ALL                                                                                        \
-	" FROM items i JOIN feeds f ON f.name = i.feed WHERE i.sort_date >= ?1 AND " STORE_ACTIVE " AND "      \
+	STORE_FROM_ITEMS " WHERE i.sort_date >= ?1 AND " STORE_ACTIVE " AND "                                   \
 	STORE_LEADS " ORDER BY i.sort_date DESC, i.entry_id ASC LIMIT ?2"
 #define STORE_LIST_TOPIC                                                                                      \
 	" FROM item_topics t JOIN items i ON i.id = t.item JOIN feeds f ON f.name = i.feed "                    \
+	"LEFT JOIN item_stories y ON y.item = i.id "                                                           \
 	"WHERE t.topic = ?4 AND t.sort_date >= ?1 AND " STORE_ACTIVE " AND " STORE_LEADS " "                    \
 	"ORDER BY t.sort_date DESC, i.entry_id ASC LIMIT ?2"
-/* "story <> 0" lets the partial index items_story serve. */
 #define STORE_STORY                                                                                           \
-	" FROM items i JOIN feeds f ON f.name = i.feed WHERE i.story = ?4 AND i.story <> 0 AND " STORE_ACTIVE  \
+	" FROM item_stories y JOIN items i ON i.id = y.item JOIN feeds f ON f.name = i.feed "                   \
+	"WHERE y.story = ?4 AND " STORE_ACTIVE                                                                \
 	" ORDER BY i.first_seen, i.id"
 
 #define STORE_ROW_COLS                                                                                       \
@@ -478,16 +495,19 @@ static const char *const store_sql[ST_COUNT] = {
     [ST_FOREACH_STORY_BRIEF] = "SELECT " STORE_BRIEF_COLS STORE_STORY,
     /* Resume after (?5, ?6): the rest of first seen ?5, then later ones;
      * two index ranges, merged. */
-    [ST_RECENT] = "SELECT " STORE_ENTRY_COLS " FROM items i JOIN feeds f ON f.name = i.feed "
+    [ST_RECENT] = "SELECT " STORE_ENTRY_COLS STORE_FROM_ITEMS " "
                   "WHERE i.first_seen = ?5 AND i.id > ?6 AND " STORE_ACTIVE " "
-                  "UNION ALL SELECT " STORE_ENTRY_COLS " FROM items i JOIN feeds f ON f.name = i.feed "
+                  "UNION ALL SELECT " STORE_ENTRY_COLS STORE_FROM_ITEMS " "
                   "WHERE i.first_seen > ?5 AND " STORE_ACTIVE " ORDER BY 15, 1 LIMIT ?2",
     [ST_ITEM_SORT_DATE] = "SELECT sort_date FROM items WHERE id = ?1",
-    /* Only when it changes: a row with content is rewritten whole, with
-     * its overflow pages, and a story's lead is marked at every join. */
-    [ST_ITEM_SET_STORY] = "UPDATE items SET story = ?2 WHERE id = ?1 AND story <> ?2",
+    /* Only when it changes (a story's lead is marked at every join), and
+     * only for an item that is there. */
+    [ST_ITEM_SET_STORY] = "INSERT INTO item_stories(item, story) SELECT ?1, ?2 "
+                          "WHERE EXISTS (SELECT 1 FROM items WHERE id = ?1) "
+                          "ON CONFLICT(item) DO UPDATE SET story = excluded.story WHERE story <> excluded.story",
+    [ST_ITEM_CLEAR_STORY] = "DELETE FROM item_stories WHERE item = ?1",
     [ST_ITEM_EXISTS] = "SELECT 1 FROM items WHERE id = ?1",
-    [ST_ITEM_ENTRY] = "SELECT " STORE_ENTRY_COLS " FROM items i JOIN feeds f ON f.name = i.feed WHERE i.id = ?1",
+    [ST_ITEM_ENTRY] = "SELECT " STORE_ENTRY_COLS STORE_FROM_ITEMS " WHERE i.id = ?1",
     [ST_TOPIC_DELETE] = "DELETE FROM item_topics WHERE item = ?1",
     [ST_TOPIC_INSERT] = "INSERT INTO item_topics(topic, item, pos, sort_date) VALUES (?1, ?2, ?3, ?4) "
                         "ON CONFLICT(topic, item) DO NOTHING",
@@ -2077,11 +2097,12 @@ fail:
 static int
 store_story_write(struct store *st, int64_t item, int64_t story)
 {
-	sqlite3_stmt *stmt = st->stmt[ST_ITEM_SET_STORY];
+	sqlite3_stmt *stmt = st->stmt[story != 0 ? ST_ITEM_SET_STORY : ST_ITEM_CLEAR_STORY];
 	int rc;
 
 	sqlite3_bind_int64(stmt, 1, item);
-	sqlite3_bind_int64(stmt, 2, story);
+	if (story != 0)
+		sqlite3_bind_int64(stmt, 2, story);
 	rc = store_step(st, stmt, "set story");
 	store_done(stmt);
 	if (rc < 0)

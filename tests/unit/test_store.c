@@ -578,7 +578,7 @@ test_persistence(void **state)
 	walk(st, 0, 100, &before);
 	store_close(st);
 
-	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 6);
+	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 7);
 	st = store_open(t.path, &err);
 	assert_non_null(st);
 	assert_null(err);
@@ -1860,7 +1860,7 @@ test_migrate_v1(void **state)
 	st = store_open(t.path, &err);
 	assert_non_null(st);
 	assert_null(err);
-	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 6);
+	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 7);
 	assert_int_equal(sql_int(t.path, "PRAGMA auto_vacuum"), 0); /* fixed at creation */
 	/* Step 5: the walk's date index without the entry id. */
 	assert_int_equal(sql_int(t.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'items_date'"), 0);
@@ -1907,11 +1907,91 @@ test_migrate_v1(void **state)
 	st = store_open(t.path, &err); /* already current: nothing to do */
 	assert_non_null(st);
 	store_close(st);
-	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 6);
+	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 7);
 	item_free(a);
 	item_free(b);
 	item_free(c);
 	item_free(c2);
+	tmp_remove(&t);
+}
+
+/* Schema 7 moves the stories out of items: a version 6 file's stories
+ * (items.story, with its partial index) come through the migration, walks
+ * and leads see them, and a purged item takes its story row along. */
+static void
+test_migrate_v6_stories(void **state)
+{
+	struct tmp t;
+	sqlite3 *db = NULL;
+	char *err = NULL;
+	struct store *st;
+	struct seen s = {0};
+	int64_t ids[3];
+
+	tmp_make(&t);
+	st = store_open(t.path, &err);
+	assert_non_null(st);
+	for (int i = 0; i < 3; i++) {
+		char id[32];
+		struct item *it;
+
+		snprintf(id, sizeof id, "tag:v6,%d", i);
+		it = mkd(id, "Report", 100 * (i + 1));
+		assert_int_equal(offer(st, i == 0 ? "f" : "g", it, 1000 + i), STORE_NEW);
+		ids[i] = store_last_item(st);
+		item_free(it);
+	}
+	store_close(st);
+	/* Back to version 6's form: the stories in items, no item_stories. */
+	assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
+	{
+		char *sql = sqlite3_mprintf("BEGIN;"
+		                            "UPDATE items SET story = %lld WHERE id IN (%lld, %lld);"
+		                            "DROP TABLE item_stories;"
+		                            "CREATE INDEX items_story ON items(story) WHERE story <> 0;"
+		                            "PRAGMA user_version = 6;"
+		                            "COMMIT;",
+		                            (long long)ids[0], (long long)ids[0], (long long)ids[2]);
+
+		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_free(sql);
+	}
+	sqlite3_close(db);
+
+	st = store_open(t.path, &err);
+	assert_non_null(st);
+	assert_null(err);
+	assert_int_equal(sql_int(t.path, "PRAGMA user_version"), 7);
+	assert_int_equal(sql_int(t.path, "SELECT count(*) FROM sqlite_schema WHERE name = 'items_story'"), 0);
+	assert_int_equal(sql_int(t.path, "SELECT count(*) FROM item_stories"), 2);
+	walk(st, 0, 10, &s);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.item_id[0], ids[2]);
+	assert_int_equal(s.story[0], ids[0]);
+	assert_int_equal(s.story[1], 0);
+	assert_int_equal(s.story[2], ids[0]);
+	seen_free(&s);
+	walk_story(st, ids[0], &s);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.item_id[0], ids[0]);
+	assert_int_equal(s.item_id[1], ids[2]);
+	seen_free(&s);
+	/* The list's walk shows the lead, not its other report. */
+	assert_int_equal(store_foreach_lead_topic(st, NULL, 0, 10, collect_cb, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.item_id[0], ids[1]);
+	assert_int_equal(s.item_id[1], ids[0]);
+	seen_free(&s);
+	/* Setting the same story again changes nothing; clearing removes the row. */
+	assert_int_equal(store_item_set_story(st, ids[2], ids[0]), 0);
+	assert_int_equal(store_item_set_story(st, ids[2], 0), 0);
+	assert_int_equal(sql_int(t.path, "SELECT count(*) FROM item_stories"), 1);
+	assert_int_equal(store_item_set_story(st, 424242, 0), -1);
+	/* Purging the lead (first seen 1000) takes its story row with it. */
+	assert_int_equal(store_purge(st, 1001, NULL), 0);
+	assert_int_equal(sql_int(t.path, "SELECT count(*) FROM items"), 2);
+	assert_int_equal(sql_int(t.path, "SELECT count(*) FROM item_stories"), 0);
+	store_close(st);
 	tmp_remove(&t);
 }
 
@@ -2203,6 +2283,7 @@ main(void)
 	    cmocka_unit_test(test_health),
 	    cmocka_unit_test(test_validators_for),
 	    cmocka_unit_test(test_migrate_v1),
+	    cmocka_unit_test(test_migrate_v6_stories),
 	    cmocka_unit_test(test_meta),
 	    cmocka_unit_test(test_generation),
 	    cmocka_unit_test(test_seen_other_writer),
