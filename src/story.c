@@ -37,6 +37,7 @@
 #define STORY_MIN_SHARED 2
 #define STORY_SEED 0x66656564U /* "feed" */
 #define STORY_NONE UINT32_MAX
+#define STORY_PREFETCH 4 /* candidates ahead whose tokens are fetched */
 
 /* Open addressing, linear probing, backward-shift deletion; a value of
  * STORY_NONE marks an empty cell. */
@@ -811,7 +812,7 @@ story_score(const struct story_index *si, const uint64_t *tok, const double *w, 
  * threshold: every weight is above 0 (a token's count is at most the live
  * items'), so the union weighs at least the set's own tokens and a score
  * is at most inter / own. A margin far above the sums' rounding keeps
- * this to sure misses. */
+ * this to sure misses. Linear in threshold. */
 static double
 story_need(const double *w, size_t ntok, double threshold)
 {
@@ -993,9 +994,9 @@ story_index_add(struct story_index *si, uint64_t id, const char *feed, const cha
                 const char *summary_text, time_t when)
 {
 	uint64_t tok[STORY_TOKENS_MAX], feed_hash;
-	double w[STORY_TOKENS_MAX], best_score = 0, need;
+	double w[STORY_TOKENS_MAX], best_score = 0, own;
 	uint32_t keys[STORY_BANDS], slot, best = STORY_NONE, st;
-	size_t ntok = 0, nkeys, ncand = 0;
+	size_t ntok = 0, nkeys, ncand = 0, nraw = 0;
 	struct story_item *it;
 
 	slot = story_map_get(&si->ids, id);
@@ -1015,7 +1016,7 @@ story_index_add(struct story_index *si, uint64_t id, const char *feed, const cha
 	}
 	for (size_t i = 0; i < ntok; i++)
 		w[i] = story_idf(si, tok[i]);
-	need = story_need(w, ntok, si->threshold);
+	own = story_need(w, ntok, 1.0); /* times a score: what it needs */
 
 	/* Gather candidates once each, then confirm them. */
 	nkeys = story_keys(si, tok, ntok, keys);
@@ -1024,27 +1025,53 @@ story_index_add(struct story_index *si, uint64_t id, const char *feed, const cha
 			si->items[i].mark = 0;
 		si->mark = 1;
 	}
+	/* First every key's items, each item fetched as it is found (the
+	 * band table's runs and the items lie all over memory), then each
+	 * item once, in the order first found. */
 	for (size_t k = 0; k < nkeys; k++) {
+		if (k + 1 < nkeys)
+			__builtin_prefetch(&si->bands.v[story_bands_home(&si->bands, keys[k + 1])]);
 		for (size_t i = story_bands_home(&si->bands, keys[k]); si->bands.v[i].slot != STORY_NONE;
 		     i = story_bands_next(&si->bands, i)) {
 			uint32_t c = si->bands.v[i].slot;
 
-			if (si->bands.v[i].key != keys[k] || si->items[c].mark == si->mark)
+			if (si->bands.v[i].key != keys[k] || nraw == si->cand_cap)
 				continue;
-			si->items[c].mark = si->mark;
-			if (ncand < si->cand_cap)
-				si->cand[ncand++] = c;
+			__builtin_prefetch(&si->items[c]);
+			si->cand[nraw++] = c;
 		}
+	}
+	for (size_t r = 0; r < nraw; r++) {
+		uint32_t c = si->cand[r];
+
+		if (si->items[c].mark == si->mark)
+			continue;
+		si->items[c].mark = si->mark;
+		si->cand[ncand++] = c;
 	}
 	for (size_t i = 0; i < ncand; i++) {
 		const struct story_item *c = &si->items[si->cand[i]];
 		long long dt = (long long)when - (long long)c->when;
-		long long ds = (long long)when - (long long)si->stories[c->story].first;
+		long long ds;
 		double score;
 
-		if (c->feed == feed_hash || llabs(dt) > si->window || llabs(ds) > si->window)
+		/* The candidates' tokens and stories are scattered in memory:
+		 * ask for those a few candidates ahead (their items are in cache
+		 * from the gathering). */
+		if (i + STORY_PREFETCH < ncand) {
+			const struct story_item *p = &si->items[si->cand[i + STORY_PREFETCH]];
+
+			__builtin_prefetch(p->tok);
+			__builtin_prefetch(&si->stories[p->story]);
+		}
+		if (c->feed == feed_hash || llabs(dt) > si->window)
 			continue;
-		score = story_score(si, tok, w, ntok, need, c);
+		ds = (long long)when - (long long)si->stories[c->story].first;
+		if (llabs(ds) > si->window)
+			continue;
+		/* Only a score that can reach the best so far (ties included:
+		 * the earlier item wins them) is worth the union's weights. */
+		score = story_score(si, tok, w, ntok, (best_score > si->threshold ? best_score : si->threshold) * own, c);
 		if (score < si->threshold || score <= 0)
 			continue;
 		if (best == STORY_NONE || score > best_score ||
