@@ -779,17 +779,16 @@ story_score(const struct story_index *si, const uint64_t *tok, const double *w, 
 	size_t i = 0, j = 0, shared = 0;
 	double inter = 0, uni = 0;
 
+	/* Without branches: which way the merge goes is a coin toss. Adding
+	 * 0.0 leaves the sum as it was. */
 	while (i < ntok && j < c->ntok) {
-		if (tok[i] < c->tok[j]) {
-			i++;
-		} else if (c->tok[j] < tok[i]) {
-			j++;
-		} else {
-			inter += w[i];
-			shared++;
-			i++;
-			j++;
-		}
+		uint64_t a = tok[i], b = c->tok[j];
+		size_t eq = a == b;
+
+		inter += eq ? w[i] : 0.0;
+		shared += eq;
+		i += a <= b;
+		j += b <= a;
 	}
 	if (shared == 0 || (shared < STORY_MIN_SHARED && (shared != ntok || shared != c->ntok)) || inter < need)
 		return 0;
