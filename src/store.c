@@ -416,7 +416,8 @@ static const char *const store_migrations[] = {
 #define STORE_LEADS "(?5 = 0 OR y.story IS NULL OR y.story = i.id)"
 
 /* An item with its feed and its story (y.story: NULL when in none). */
-#define STORE_FROM_ITEMS " FROM items i JOIN feeds f ON f.name = i.feed LEFT JOIN item_stories y ON y.item = i.id"
+#define STORE_FROM_ITEMS                                                                                      \
+	" FROM items i JOIN feeds f ON f.name = i.feed LEFT JOIN item_stories y ON y.item = i.id"
 
 /* The walks of a list (all items, or a topic's) and of a story, after
  * their columns. */

@@ -681,17 +681,17 @@ story_tokenize(const char *text, size_t len, uint64_t *tok)
 /* Sort ascending. Insertion sort: a headline's tokens and band keys are
  * at most 64, where qsort's calls through a comparison cost more (8 % of
  * the index's time on the bench's headlines). One body, two types. */
-#define STORY_SORT(name, type)                                                                                \
-	static void name(type *v, size_t n)                                                                   \
-	{                                                                                                     \
-		for (size_t i = 1; i < n; i++) {                                                              \
-			type x = v[i];                                                                        \
-			size_t j = i;                                                                         \
-                                                                                                              \
-			for (; j > 0 && v[j - 1] > x; j--)                                                    \
-				v[j] = v[j - 1];                                                              \
-			v[j] = x;                                                                             \
-		}                                                                                             \
+#define STORY_SORT(name, type)                                                                               \
+	static void name(type *v, size_t n)                                                                  \
+	{                                                                                                    \
+		for (size_t i = 1; i < n; i++) {                                                             \
+			type x = v[i];                                                                       \
+			size_t j = i;                                                                        \
+                                                                                                             \
+			for (; j > 0 && v[j - 1] > x; j--)                                                   \
+				v[j] = v[j - 1];                                                             \
+			v[j] = x;                                                                            \
+		}                                                                                            \
 	}
 STORY_SORT(story_sort_u64, uint64_t)
 STORY_SORT(story_sort_u32, uint32_t)
@@ -1070,7 +1070,8 @@ story_index_add(struct story_index *si, uint64_t id, const char *feed, const cha
 			continue;
 		/* Only a score that can reach the best so far (ties included:
 		 * the earlier item wins them) is worth the union's weights. */
-		score = story_score(si, tok, w, ntok, (best_score > si->threshold ? best_score : si->threshold) * own, c);
+		score = story_score(si, tok, w, ntok,
+		                    (best_score > si->threshold ? best_score : si->threshold) * own, c);
 		if (score < si->threshold || score <= 0)
 			continue;
 		if (best == STORY_NONE || score > best_score ||
